@@ -1,0 +1,85 @@
+package playbook
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/aws/smithy-go"
+)
+
+// run carries one response: where its steps are recorded and whether they may
+// change anything.
+type run struct {
+	report *Report
+	dryRun bool
+	log    *slog.Logger
+}
+
+// act records one step: in a dry run it is planned and change is not called;
+// otherwise change runs and its error, if any, fails the step.
+func (r *run) act(ctx context.Context, action, target, detail string,
+	change func(context.Context) error) error {
+	step := Step{Action: action, Target: target, Detail: detail}
+
+	switch {
+	case r.dryRun:
+		step.Status = Planned
+	case ctx.Err() != nil:
+		step.Status, step.Error = Failed, "not started: "+ctx.Err().Error()
+	default:
+		if err := change(ctx); err != nil {
+			step.Status, step.Error = Failed, err.Error()
+		} else {
+			step.Status = Done
+		}
+	}
+
+	r.record(ctx, step)
+	if step.Status == Failed {
+		return errors.New(step.Error)
+	}
+
+	return nil
+}
+
+// skip records a step that is not taken, with the reason.
+func (r *run) skip(ctx context.Context, action, target, reason string) {
+	r.record(ctx, Step{Action: action, Target: target, Status: Skipped, Detail: reason})
+}
+
+// fail records a step that could not be taken.
+func (r *run) fail(ctx context.Context, action, target string, err error) {
+	r.record(ctx, Step{Action: action, Target: target, Status: Failed, Error: err.Error()})
+}
+
+func (r *run) record(ctx context.Context, s Step) {
+	r.report.add(s)
+
+	level := slog.LevelInfo
+	if s.Status == Failed {
+		level = slog.LevelError
+	}
+	r.log.Log(ctx, level, "step", "action", s.Action, "target", s.Target,
+		"status", s.Status, "detail", s.Detail, "error", s.Error)
+}
+
+// parallel runs each function in its own goroutine and waits for all.
+func parallel(fns ...func()) {
+	var wg sync.WaitGroup
+	for _, fn := range fns {
+		wg.Go(fn)
+	}
+	wg.Wait()
+}
+
+// errorCode returns the AWS error code of err, or "".
+func errorCode(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+
+	return ""
+}

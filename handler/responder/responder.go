@@ -1,0 +1,131 @@
+// Package responder is the Lambda function: it decodes each GuardDuty
+// finding, enters the finding's account, runs the playbook for the kind of
+// resource the finding names, and reports what was done.
+package responder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/guardduty-response/guardduty-response/handler/account"
+	"github.com/guardduty-response/guardduty-response/handler/finding"
+	"github.com/guardduty-response/guardduty-response/handler/notify"
+	"github.com/guardduty-response/guardduty-response/handler/playbook"
+)
+
+// Responder handles GuardDuty finding events.
+type Responder struct {
+	cfg      Config
+	sessions *account.Sessions
+	notifier *notify.Publisher
+	log      *slog.Logger
+}
+
+// New prepares a Responder: it learns its own identity, which also proves
+// that its credentials work before the first finding arrives.
+func New(ctx context.Context, awsCfg aws.Config, cfg Config, log *slog.Logger) (*Responder, error) {
+	sessions, err := account.NewSessions(ctx, awsCfg, cfg.MemberRoleName, cfg.MemberExternalID)
+	if err != nil {
+		return nil, err
+	}
+
+	return &Responder{
+		cfg:      cfg,
+		sessions: sessions,
+		notifier: notify.NewPublisher(sns.NewFromConfig(awsCfg), cfg.TopicARN),
+		log:      log,
+	}, nil
+}
+
+// Handle answers one event. It returns an error, so that Lambda retries the
+// delivery, when the event cannot be trusted, when a step failed or when the
+// report could not be delivered; the retry does only what is still missing.
+func (r *Responder) Handle(ctx context.Context, event json.RawMessage) error {
+	f, err := finding.Decode(event)
+	if err != nil {
+		r.log.ErrorContext(ctx, "refusing event", "error", err)
+		return fmt.Errorf("refusing event: %w", err)
+	}
+
+	log := r.log.With("finding", f.ID, "type", f.Type, "account", f.AccountID)
+	log.InfoContext(ctx, "finding received", "severity", f.Severity,
+		"resourceType", f.Resource.Type, "sample", f.IsSample())
+
+	report := r.respond(ctx, f, log)
+	if report.Outcome == playbook.AlreadyContained && !report.Changed() {
+		log.InfoContext(ctx, "nothing to do", "reason", report.Reason)
+		return nil
+	}
+
+	return r.deliver(ctx, report, log)
+}
+
+// respond runs the playbook for the finding's resource type.
+func (r *Responder) respond(ctx context.Context, f *finding.Finding, log *slog.Logger) *playbook.Report {
+	clients, err := r.sessions.For(ctx, f.Partition, f.AccountID, f.Region)
+	if err != nil {
+		return failure(f, err)
+	}
+
+	opts := playbook.Options{
+		DryRun:                      r.cfg.DryRun,
+		DisassociateInstanceProfile: r.cfg.DisassociateInstanceProfile,
+		Log:                         log,
+	}
+
+	switch f.Resource.Type {
+	case finding.ResourceInstance:
+		return playbook.Instance(ctx, clients, f, opts)
+	default:
+		return &playbook.Report{
+			Finding:  f,
+			Account:  f.AccountID,
+			Resource: "resource type " + f.Resource.Type,
+			Outcome:  playbook.NotActed,
+			Reason:   "no playbook for resource type " + f.Resource.Type + "; notified only",
+		}
+	}
+}
+
+// deliver sends the report and, at the same time, completes the response.
+func (r *Responder) deliver(ctx context.Context, report *playbook.Report, log *slog.Logger) error {
+	var notifyErr, finishErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		finishErr = report.Finish(ctx)
+	}()
+	notifyErr = r.notifier.Publish(ctx, report)
+	<-done
+
+	log.InfoContext(ctx, "response reported", "outcome", report.Outcome,
+		"reason", report.Reason, "notified", notifyErr == nil)
+
+	errs := []error{notifyErr, finishErr}
+	if report.Failed() || report.Outcome == playbook.Failure {
+		errs = append(errs, fmt.Errorf("response to finding %s %s: %s",
+			report.Finding.ID, report.Outcome, report.Reason))
+	}
+	if err := errors.Join(errs...); err != nil {
+		log.ErrorContext(ctx, "response incomplete; returning error for a retry", "error", err)
+		return err
+	}
+
+	return nil
+}
+
+func failure(f *finding.Finding, err error) *playbook.Report {
+	return &playbook.Report{
+		Finding:  f,
+		Account:  f.AccountID,
+		Resource: "account " + f.AccountID,
+		Outcome:  playbook.Failure,
+		Reason:   err.Error(),
+	}
+}
