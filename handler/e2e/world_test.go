@@ -75,7 +75,7 @@ func (w *world) invoke(fn *emulator.Function, finding map[string]any) error {
 func (w *world) mustInvoke(fn *emulator.Function, finding map[string]any) {
 	w.t.Helper()
 	if err := w.invoke(fn, finding); err != nil {
-		w.t.Fatalf("invoke: %v\nlogs:\n%s", err, fn.Logs())
+		w.t.Fatalf("invoke: %v\nlogs:\n%s", err, tail(fn.Logs(), 4000))
 	}
 }
 
@@ -210,4 +210,13 @@ func (w *world) onlyNotification() (emulator.Notification, report) {
 	}
 
 	return n, r
+}
+
+// tail returns the end of long logs.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+
+	return "…" + s[len(s)-n:]
 }

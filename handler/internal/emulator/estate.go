@@ -175,7 +175,12 @@ func (b *builder) instances(ctx context.Context, e *Estate) error {
 	worker, err := b.ec2.RunInstances(ctx, &ec2.RunInstancesInput{
 		ImageId: aws.String("ami-12c6146b"), InstanceType: ec2types.InstanceTypeT3Micro,
 		MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
-		SubnetId: aws.String(b.subnetB), SecurityGroupIds: []string{e.AppGroupB},
+		// Groups are given on the interface, not the instance: moto keeps
+		// instance-level groups on the primary interface whatever
+		// ModifyNetworkInterfaceAttribute sets, where AWS treats both as one.
+		NetworkInterfaces: []ec2types.InstanceNetworkInterfaceSpecification{
+			{DeviceIndex: aws.Int32(0), SubnetId: aws.String(b.subnetB), Groups: []string{e.AppGroupB}},
+		},
 	})
 	if err != nil {
 		return err
