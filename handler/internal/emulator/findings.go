@@ -76,7 +76,13 @@ func InstanceFinding(instanceID, account string) (map[string]any, error) {
 	f["updatedAt"], f["createdAt"] = now, now
 	f["arn"] = strings.ReplaceAll(f["arn"].(string), "XXXXXXXXXXXX", account)
 	details := f["resource"].(map[string]any)["instanceDetails"].(map[string]any)
+	original, _ := details["instanceId"].(string)
 	details["instanceId"] = instanceID
+	for _, key := range []string{"title", "description"} {
+		if text, ok := f[key].(string); ok {
+			f[key] = strings.ReplaceAll(text, original, instanceID)
+		}
+	}
 
 	return f, nil
 }

@@ -1,0 +1,69 @@
+# guardduty-response: build, test and try the GuardDuty responder.
+# `make demo` and `make test` are the two commands a newcomer runs; both
+# install or start what they need.
+
+GO            ?= go
+GOBIN         := $(shell $(GO) env GOPATH)/bin
+RIE_VERSION   := v0.0.0-20261030222936-bef5c4ba774d
+RIE           := $(GOBIN)/aws-lambda-rie
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT    := $(GOBIN)/actionlint
+MOTO_VERSION  := 5.2.1
+FUZZTIME      ?= 20s
+STACK         ?=
+
+# The Lambda binary for this machine; `make bootstrap GOARCH=arm64` builds the
+# one Lambda runs. Reproducible: no cgo, no paths, no build id.
+BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
+
+.PHONY: all bootstrap package test test-long demo bench lint tools moto rie actionlint \
+	preview up destroy stacks clean
+
+all: lint test
+
+bootstrap:
+	mkdir -p build
+	CGO_ENABLED=0 $(GO) build $(BUILD_FLAGS) -o build/bootstrap ./handler
+
+# build/responder.zip for provided.al2023 on arm64, byte-identical when built
+# twice from the same source.
+package:
+	mkdir -p build
+	$(GO) run ./infra/cmd/package -out build/responder.zip
+
+test: tools
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 40m ./...
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./handler/finding
+	$(ACTIONLINT)
+
+demo: tools
+	$(GO) run ./handler/demo
+
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchtime 30x -count=1 -timeout 30m ./handler/...
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+tools: moto rie actionlint
+
+# moto_server comes from PyPI, which some machines cannot reach: then the
+# command to run is named and the build stops.
+moto:
+	@command -v moto_server >/dev/null 2>&1 || \
+	  pip install "moto[server]==$(MOTO_VERSION)" || \
+	  { echo "moto_server is missing: install it with pip install 'moto[server]==$(MOTO_VERSION)'"; exit 1; }
+
+rie: $(RIE)
+$(RIE):
+	$(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+actionlint: $(ACTIONLINT)
+$(ACTIONLINT):
+	$(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+clean:
+	rm -rf build
