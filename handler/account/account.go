@@ -133,6 +133,8 @@ func (s *Sessions) assumeRole(ctx context.Context, roleARN string) (aws.Credenti
 }
 
 func newClients(cfg aws.Config, accountID string) *Clients {
+	cfg.APIOptions = append(cfg.APIOptions, logRequestIDs)
+
 	return &Clients{
 		AccountID:   accountID,
 		Region:      cfg.Region,

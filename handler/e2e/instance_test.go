@@ -53,6 +53,9 @@ func TestQuarantinesInstanceWithTwoInterfacesAndTwoVolumes(t *testing.T) {
 		if s.Status == "failed" {
 			t.Errorf("step %s %s failed: %s", s.Action, s.Target, s.Error)
 		}
+		if s.Status == "done" && len(s.RequestIDs) == 0 {
+			t.Errorf("step %s %s done without an AWS request id", s.Action, s.Target)
+		}
 	}
 }
 

@@ -178,11 +178,12 @@ type report struct {
 	Outcome  string `json:"outcome"`
 	Reason   string `json:"reason"`
 	Steps    []struct {
-		Action string `json:"action"`
-		Target string `json:"target"`
-		Status string `json:"status"`
-		Detail string `json:"detail"`
-		Error  string `json:"error"`
+		Action     string   `json:"action"`
+		Target     string   `json:"target"`
+		Status     string   `json:"status"`
+		Detail     string   `json:"detail"`
+		Error      string   `json:"error"`
+		RequestIDs []string `json:"requestIds"`
 	} `json:"steps"`
 }
 

@@ -3,6 +3,7 @@ package playbook
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/guardduty-response/guardduty-response/handler/finding"
 )
@@ -38,6 +39,10 @@ type Step struct {
 	Status Status `json:"status"`
 	Detail string `json:"detail,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// RequestIDs are the AWS request ids of the calls the step made.
+	RequestIDs []string `json:"requestIds,omitempty"`
+	// Time is when the step ended.
+	Time time.Time `json:"time"`
 }
 
 // Report is the record of one response, built concurrently by its steps.

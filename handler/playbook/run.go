@@ -5,8 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/aws/smithy-go"
+
+	"github.com/guardduty-response/guardduty-response/handler/account"
 )
 
 // run carries one response: where its steps are recorded and whether they may
@@ -18,7 +21,8 @@ type run struct {
 }
 
 // act records one step: in a dry run it is planned and change is not called;
-// otherwise change runs and its error, if any, fails the step.
+// otherwise change runs and its error, if any, fails the step. The request ids
+// of the calls change makes are kept with the step.
 func (r *run) act(ctx context.Context, action, target, detail string,
 	change func(context.Context) error) error {
 	step := Step{Action: action, Target: target, Detail: detail}
@@ -29,7 +33,10 @@ func (r *run) act(ctx context.Context, action, target, detail string,
 	case ctx.Err() != nil:
 		step.Status, step.Error = Failed, "not started: "+ctx.Err().Error()
 	default:
-		if err := change(ctx); err != nil {
+		callCtx, requests := account.WithRequestLog(ctx)
+		err := change(callCtx)
+		step.RequestIDs = requests.IDs()
+		if err != nil {
 			step.Status, step.Error = Failed, err.Error()
 		} else {
 			step.Status = Done
@@ -55,6 +62,7 @@ func (r *run) fail(ctx context.Context, action, target string, err error) {
 }
 
 func (r *run) record(ctx context.Context, s Step) {
+	s.Time = time.Now().UTC()
 	r.report.add(s)
 
 	level := slog.LevelInfo

@@ -50,11 +50,10 @@ func observe(ctx context.Context, cfg aws.Config, e *emulator.Estate) ([]row, er
 	}
 	rows = append(rows, attrs...)
 
-	var deleted []string
 	for _, m := range inst.BlockDeviceMappings {
-		deleted = append(deleted, fmt.Sprintf("%s=%v", aws.ToString(m.Ebs.VolumeId), aws.ToBool(m.Ebs.DeleteOnTermination)))
+		rows = append(rows, row{aws.ToString(m.Ebs.VolumeId) + " deleted on termination",
+			fmt.Sprint(aws.ToBool(m.Ebs.DeleteOnTermination))})
 	}
-	rows = append(rows, row{"volumes deleted on termination", strings.Join(deleted, " ")})
 
 	more, err := surroundings(ctx, cfg, e)
 	if err != nil {
