@@ -17,7 +17,7 @@ STACK         ?=
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 
 .PHONY: all bootstrap package test test-long demo bench lint tools moto rie actionlint \
-	preview up destroy stacks clean
+	preview up destroy check-stack stacks clean
 
 all: lint test
 
@@ -64,6 +64,23 @@ $(RIE):
 actionlint: $(ACTIONLINT)
 $(ACTIONLINT):
 	$(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+# Stack operations; they need the Pulumi CLI, cloud credentials and a login
+# to the state backend (see the README).
+preview up destroy: check-stack
+preview:
+	pulumi preview --diff --stack $(STACK)
+up:
+	pulumi up --diff --stack $(STACK)
+destroy:
+	pulumi destroy --stack $(STACK)
+
+check-stack:
+	@test -n "$(STACK)" || { echo "usage: make $(MAKECMDGOALS) STACK=<stack>"; exit 2; }
+
+# Every stack in stacks/ with its account, region and role.
+stacks:
+	$(GO) run ./infra/cmd/stacks
 
 clean:
 	rm -rf build

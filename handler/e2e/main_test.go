@@ -73,6 +73,7 @@ func startFunction(ctx context.Context, extra ...string) (*emulator.Function, er
 		"AWS_REGION=" + emulator.Region,
 		"AWS_LAMBDA_LOG_FORMAT=JSON",
 		"SNS_TOPIC_ARN=" + topicARN(emulator.DefaultAccount),
+		"LEASE_TABLE=" + emulator.LeaseTable,
 	}, extra...)
 
 	return emulator.StartFunction(ctx, suite.bootstrap, env)

@@ -44,6 +44,9 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := emulator.CreateLeaseTable(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
 
 	return &world{t: t, ctx: ctx, estate: estate, inbox: inbox,
 		ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg), elb: elb.NewFromConfig(cfg)}

@@ -36,6 +36,11 @@ type Config struct {
 	// DeployerARN is the principal that deploys the stack, never acted on
 	// (DEPLOYER_ARN, set by the Pulumi program).
 	DeployerARN string
+
+	// LeaseTable is the DynamoDB table that keeps two invocations from
+	// responding to one resource at once (LEASE_TABLE). Without it,
+	// concurrent deliveries can act twice.
+	LeaseTable string
 }
 
 // ConfigFromEnv reads the configuration through getenv (os.Getenv in the
@@ -46,6 +51,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		MemberRoleName:   strings.TrimSpace(getenv("MEMBER_ROLE_NAME")),
 		MemberExternalID: getenv("MEMBER_EXTERNAL_ID"),
 		DeployerARN:      strings.TrimSpace(getenv("DEPLOYER_ARN")),
+		LeaseTable:       strings.TrimSpace(getenv("LEASE_TABLE")),
 		BreakGlass:       splitList(getenv("BREAK_GLASS_PRINCIPALS")),
 	}
 	if cfg.MemberRoleName == "" {

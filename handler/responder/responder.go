@@ -11,10 +11,12 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/guardduty-response/guardduty-response/handler/account"
 	"github.com/guardduty-response/guardduty-response/handler/finding"
+	"github.com/guardduty-response/guardduty-response/handler/lease"
 	"github.com/guardduty-response/guardduty-response/handler/notify"
 	"github.com/guardduty-response/guardduty-response/handler/playbook"
 )
@@ -24,6 +26,7 @@ type Responder struct {
 	cfg      Config
 	sessions *account.Sessions
 	notifier *notify.Publisher
+	leases   *lease.Table // nil when no table is configured
 	log      *slog.Logger
 }
 
@@ -35,12 +38,19 @@ func New(ctx context.Context, awsCfg aws.Config, cfg Config, log *slog.Logger) (
 		return nil, err
 	}
 
-	return &Responder{
+	r := &Responder{
 		cfg:      cfg,
 		sessions: sessions,
 		notifier: notify.NewPublisher(sns.NewFromConfig(awsCfg), cfg.TopicARN),
 		log:      log,
-	}, nil
+	}
+	if cfg.LeaseTable != "" {
+		r.leases = lease.NewTable(dynamodb.NewFromConfig(awsCfg), cfg.LeaseTable)
+	} else {
+		log.WarnContext(ctx, "LEASE_TABLE is not set: concurrent deliveries may act twice")
+	}
+
+	return r, nil
 }
 
 // Handle answers one event. It returns an error, so that Lambda retries the
@@ -56,6 +66,13 @@ func (r *Responder) Handle(ctx context.Context, event json.RawMessage) error {
 	log := r.log.With("finding", f.ID, "type", f.Type, "account", f.AccountID)
 	log.InfoContext(ctx, "finding received", "severity", f.Severity,
 		"resourceType", f.Resource.Type, "sample", f.IsSample())
+
+	release, err := r.acquire(ctx, f)
+	if err != nil {
+		log.WarnContext(ctx, "not responding now; the delivery will be retried", "error", err)
+		return fmt.Errorf("responding to finding %s: %w", f.ID, err)
+	}
+	defer release()
 
 	report := r.respond(ctx, f, log)
 	if report.Outcome == playbook.AlreadyContained && !report.Changed() {

@@ -51,6 +51,9 @@ func Run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := emulator.CreateLeaseTable(ctx, cfg); err != nil {
+		return err
+	}
 	p.line("VPC A %s: instance %s (web) with interfaces %s and volumes %s,",
 		estate.VPCA, estate.Web, strings.Join(estate.WebInterfaces, ", "), strings.Join(estate.WebVolumes, ", "))
 	p.line("  in auto scaling group %q behind target group \"web\"; quarantine groups deployed", estate.AutoScalingGroup)
@@ -103,6 +106,7 @@ func startHandler(ctx context.Context, moto *emulator.Moto) (*emulator.Function,
 		"AWS_REGION=" + emulator.Region,
 		"AWS_LAMBDA_LOG_FORMAT=JSON",
 		"SNS_TOPIC_ARN=arn:aws:sns:" + emulator.Region + ":" + emulator.DefaultAccount + ":security-alerts",
+		"LEASE_TABLE=" + emulator.LeaseTable,
 	})
 }
 

@@ -1,0 +1,6 @@
+// Command broken does not compile, for the artifact tests.
+package main
+
+func main() {
+	undefinedFunction()
+}
