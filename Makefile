@@ -38,7 +38,7 @@ test: tools
 	$(ACTIONLINT)
 
 demo: tools
-	$(GO) run ./handler/demo
+	$(GO) run ./handler/cmd/demo
 
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 30x -count=1 -timeout 30m ./handler/...
