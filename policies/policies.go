@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 )
 
 //go:embed *.json
@@ -24,7 +25,18 @@ const (
 	// MemberTrust lets the administrator account's responder assume the
 	// member role; see MemberTrustPolicy.
 	MemberTrust = "member-trust.json"
+
+	// DenyAll is the inline policy put on a compromised IAM user.
+	DenyAll = "deny-all.json"
+
+	// RevokeSessions is the inline policy put on a role whose sessions are
+	// revoked; see RevokeSessionsPolicy.
+	RevokeSessions = "revoke-sessions.json"
 )
+
+// TokenIssueTimeLayout is how RevokeSessionsPolicy writes its cut-off, the
+// ISO 8601 form that the aws:TokenIssueTime condition compares against.
+const TokenIssueTimeLayout = "2006-01-02T15:04:05Z"
 
 var placeholder = regexp.MustCompile(`\{\{[A-Z_]+\}\}`)
 
@@ -114,4 +126,13 @@ func withoutConditions(doc string) (string, error) {
 	}
 
 	return string(out), nil
+}
+
+// RevokeSessionsPolicy returns the policy that denies every action to
+// credentials issued before cutoff, the way the IAM console revokes a role's
+// active sessions. Sessions issued from cutoff on are not affected.
+func RevokeSessionsPolicy(cutoff time.Time) (string, error) {
+	return Render(RevokeSessions, map[string]string{
+		"TOKEN_ISSUE_TIME": cutoff.UTC().Format(TokenIssueTimeLayout),
+	})
 }
