@@ -45,5 +45,5 @@ func main() {
 		os.Exit(1)
 	}
 
-	lambda.Start(r.Handle)
+	lambda.Start(r)
 }

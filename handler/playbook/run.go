@@ -17,8 +17,12 @@ import (
 type run struct {
 	report *Report
 	dryRun bool
+	stopBy time.Time
 	log    *slog.Logger
 }
+
+// errTooLate is why a step was not started.
+var errTooLate = errors.New("not started: too little time left before the deadline")
 
 // act records one step: in a dry run it is planned and change is not called;
 // otherwise change runs and its error, if any, fails the step. The request ids
@@ -32,6 +36,8 @@ func (r *run) act(ctx context.Context, action, target, detail string,
 		step.Status = Planned
 	case ctx.Err() != nil:
 		step.Status, step.Error = Failed, "not started: "+ctx.Err().Error()
+	case !r.stopBy.IsZero() && time.Now().After(r.stopBy):
+		step.Status, step.Error = Failed, errTooLate.Error()
 	default:
 		callCtx, requests := account.WithRequestLog(ctx)
 		err := change(callCtx)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the handler's configuration, read from its environment. Every
@@ -41,6 +42,11 @@ type Config struct {
 	// responding to one resource at once (LEASE_TABLE). Without it,
 	// concurrent deliveries can act twice.
 	LeaseTable string
+
+	// DeadlineReserve is the time kept back before the Lambda's deadline to
+	// report and release: no step starts later (DEADLINE_RESERVE, a Go
+	// duration, default 10s).
+	DeadlineReserve time.Duration
 }
 
 // ConfigFromEnv reads the configuration through getenv (os.Getenv in the
@@ -79,6 +85,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		*f.value = v
 	}
 
+	reserve, err := parseDuration(getenv("DEADLINE_RESERVE"), 10*time.Second)
+	if err != nil {
+		return Config{}, fmt.Errorf("DEADLINE_RESERVE: %w", err)
+	}
+	cfg.DeadlineReserve = reserve
+
 	for _, arn := range cfg.BreakGlass {
 		if !strings.HasPrefix(arn, "arn:") {
 			return Config{}, fmt.Errorf("BREAK_GLASS_PRINCIPALS: %q is not an ARN", arn)
@@ -100,6 +112,20 @@ func parseBool(s string, def bool) (bool, error) {
 	}
 
 	return v, nil
+}
+
+func parseDuration(s string, def time.Duration) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return def, nil
+	}
+
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration such as 10s", s)
+	}
+
+	return d, nil
 }
 
 func splitList(s string) []string {

@@ -53,6 +53,13 @@ func New(ctx context.Context, awsCfg aws.Config, cfg Config, log *slog.Logger) (
 	return r, nil
 }
 
+// Invoke is the Lambda entry point: it takes the event's bytes as they come,
+// so that even an event that is not JSON is refused by Handle with a clear
+// error rather than by the runtime. It returns no payload.
+func (r *Responder) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return nil, r.Handle(ctx, payload)
+}
+
 // Handle answers one event. It returns an error, so that Lambda retries the
 // delivery, when the event cannot be trusted, when a step failed or when the
 // report could not be delivered; the retry does only what is still missing.
@@ -94,6 +101,9 @@ func (r *Responder) respond(ctx context.Context, f *finding.Finding, log *slog.L
 		DryRun:                      r.cfg.DryRun,
 		DisassociateInstanceProfile: r.cfg.DisassociateInstanceProfile,
 		Log:                         log,
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		opts.StopBy = deadline.Add(-r.cfg.DeadlineReserve)
 	}
 
 	switch f.Resource.Type {
