@@ -79,7 +79,7 @@ func Instance(ctx context.Context, clients *account.Clients, f *finding.Finding,
 	r.respond(ctx)
 	report.settle(r.dryRun)
 	if report.Outcome == Contained {
-		report.finish = r.finish
+		report.finish, report.reopen = r.finish, r.reopen
 	}
 
 	return report
@@ -161,6 +161,15 @@ func (r *instanceResponse) finish(ctx context.Context) error {
 	}
 
 	r.log.InfoContext(ctx, "quarantine complete")
+
+	return nil
+}
+
+// reopen marks the quarantine unfinished again.
+func (r *instanceResponse) reopen(ctx context.Context) error {
+	if err := r.tagInstance(ctx, map[string]string{TagStatus: StatusQuarantining}); err != nil {
+		return fmt.Errorf("marking instance %s unfinished: %w", r.id, err)
+	}
 
 	return nil
 }

@@ -59,6 +59,7 @@ type Report struct {
 	mu     sync.Mutex
 	steps  []Step
 	finish func(context.Context) error
+	reopen func(context.Context) error
 }
 
 // Steps returns a copy of the steps recorded so far, in completion order.
@@ -121,4 +122,15 @@ func (r *Report) Finish(ctx context.Context) error {
 	}
 
 	return r.finish(ctx)
+}
+
+// Reopen undoes Finish when the report could not be delivered after all, so
+// that the retry finds the response unfinished and reports it again instead
+// of staying silent. It does nothing when there is nothing to undo.
+func (r *Report) Reopen(ctx context.Context) error {
+	if r.reopen == nil {
+		return nil
+	}
+
+	return r.reopen(ctx)
 }

@@ -135,6 +135,10 @@ func (r *Responder) deliver(ctx context.Context, report *playbook.Report, log *s
 		"reason", report.Reason, "notified", notifyErr == nil)
 
 	errs := []error{notifyErr, finishErr}
+	if notifyErr != nil && finishErr == nil {
+		// Nobody has heard of this response: let the retry report it.
+		errs = append(errs, report.Reopen(context.WithoutCancel(ctx)))
+	}
 	if report.Failed() || report.Outcome == playbook.Failure {
 		errs = append(errs, fmt.Errorf("response to finding %s %s: %s",
 			report.Finding.ID, report.Outcome, report.Reason))
