@@ -190,6 +190,17 @@ type report struct {
 	} `json:"steps"`
 }
 
+// decodeReport reads the JSON block of a notification.
+func decodeReport(n emulator.Notification) (report, bool) {
+	var r report
+	_, block, ok := strings.Cut(n.Message, "--- JSON ---\n")
+	if !ok || json.Unmarshal([]byte(block), &r) != nil {
+		return r, false
+	}
+
+	return r, true
+}
+
 // onlyNotification checks that exactly one notification arrived, with a
 // subject SNS accepts, and returns its JSON report.
 func (w *world) onlyNotification() (emulator.Notification, report) {
