@@ -9,7 +9,7 @@ RIE           := $(GOBIN)/aws-lambda-rie
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT    := $(GOBIN)/actionlint
 MOTO_VERSION  := 5.2.1
-FUZZTIME      ?= 20s
+FUZZTIME      ?= 30s
 STACK         ?=
 
 # The Lambda binary for this machine; `make bootstrap GOARCH=arm64` builds the
@@ -40,7 +40,8 @@ test: tools
 demo: tools
 	$(GO) run ./handler/cmd/demo
 
-bench: tools
+bench: tools package
+	@ls -l build/responder.zip | awk '{print "responder.zip: " $$5 " bytes"}'
 	$(GO) test -run '^$$' -bench . -benchtime 30x -count=1 -timeout 30m ./handler/...
 
 lint:

@@ -18,7 +18,7 @@ import (
 
 // world is one test's view of a freshly reset emulator with the estate built.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	estate *emulator.Estate
 	inbox  *emulator.Inbox
@@ -27,7 +27,7 @@ type world struct {
 	elb    *elb.Client
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := t.Context()
 
