@@ -37,8 +37,8 @@ func TestHostileAndBrokenInput(t *testing.T) {
 				w.checkRefused(err)
 				return
 			}
-			if err != nil {
-				t.Errorf("function error: %v", err)
+			if failed := tt.outcome == "failed"; (err != nil) != failed {
+				t.Errorf("function error %v; want one only for a failed response", err)
 			}
 			if tt.outcome != "contained" {
 				eni := *w.instance(e.Worker).NetworkInterfaces[0].NetworkInterfaceId
@@ -156,10 +156,11 @@ func hostileCases() []hostileCase {
 		{"tags claiming protection that the live instance lacks", detail(func(_ *world, f map[string]any) {
 			instance(f)["tags"] = []any{map[string]any{"key": "guardduty-response:protected", "value": "true"}}
 		}), "contained"},
-		// moto lets any role be assumed; AWS would refuse and report "failed".
+		// The account has no member role. moto lets it be assumed where AWS
+		// refuses, but, enforcing IAM, then refuses every call made with it.
 		{"instance id of another account", detail(func(_ *world, f map[string]any) {
 			f["accountId"] = "999999999999"
-		}), "not-acted"},
+		}), "failed"},
 		{"unknown resource type naming an instance", detail(func(w *world, f map[string]any) {
 			f["resource"].(map[string]any)["resourceType"] = "Lambda"
 			instance(f)["instanceId"] = w.estate.Web

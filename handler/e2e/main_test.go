@@ -21,6 +21,12 @@ var suite struct {
 	bootstrap string
 	fn        *emulator.Function // the responder as deployed
 	dryRun    *emulator.Function // the same with DRY_RUN=true
+
+	// principals are moto's users: the tests act as its administrator, the
+	// responder as a user holding exactly policies/responder.json.
+	principals *emulator.Principals
+	// recorder is between every function and moto, recording their calls.
+	recorder *emulator.Recorder
 }
 
 func TestMain(m *testing.M) {
@@ -48,10 +54,14 @@ func run(m *testing.M) (int, error) {
 	if suite.bootstrap, err = emulator.BuildBootstrap(root, dir); err != nil {
 		return 0, err
 	}
-	if suite.moto, err = emulator.StartMoto(ctx, emulator.MotoOptions{}); err != nil {
+	if suite.moto, err = emulator.StartMoto(ctx, emulator.MotoOptions{AuthAfter: 1}); err != nil {
 		return 0, err
 	}
 	defer suite.moto.Stop()
+	if err := enforceIAM(ctx); err != nil {
+		return 0, err
+	}
+	defer suite.recorder.Close()
 
 	if suite.fn, err = startFunction(ctx, "DRY_RUN=false"); err != nil {
 		return 0, err
@@ -67,9 +77,9 @@ func run(m *testing.M) (int, error) {
 
 func startFunction(ctx context.Context, extra ...string) (*emulator.Function, error) {
 	env := append([]string{
-		"AWS_ENDPOINT_URL=" + suite.moto.Endpoint,
-		"AWS_ACCESS_KEY_ID=" + emulator.TestAccessKey,
-		"AWS_SECRET_ACCESS_KEY=" + emulator.TestSecretKey,
+		"AWS_ENDPOINT_URL=" + suite.recorder.URL,
+		"AWS_ACCESS_KEY_ID=" + suite.principals.Responder.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + suite.principals.Responder.SecretAccessKey,
 		"AWS_REGION=" + emulator.Region,
 		"AWS_LAMBDA_LOG_FORMAT=JSON",
 		"SNS_TOPIC_ARN=" + topicARN(emulator.DefaultAccount),

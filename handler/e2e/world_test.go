@@ -31,9 +31,7 @@ func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := t.Context()
 
-	if err := suite.moto.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
+	resetEmulator(t)
 	cfg := suite.moto.Config(emulator.TestAccessKey, emulator.TestSecretKey)
 
 	estate, err := emulator.BuildEstate(ctx, cfg)

@@ -119,6 +119,7 @@ func Decode(event []byte) (*Finding, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decoding finding %s: %w", clip(wire.ID), err)
 	}
+	f.Detail = envelope.Detail
 
 	return f, nil
 }

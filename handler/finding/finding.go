@@ -7,6 +7,7 @@
 package finding
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -44,6 +45,10 @@ type Finding struct {
 	Sample      bool // service.additionalInfo.sample
 	Count       int  // service.count: how often GuardDuty has seen the activity
 	Description string
+
+	// Detail is the finding as GuardDuty wrote it, kept for the evidence
+	// record; nothing in it is trusted beyond the fields above.
+	Detail json.RawMessage
 }
 
 // Resource is the resource the finding is about.

@@ -43,6 +43,8 @@ type instanceResponse struct {
 
 	groupsMu sync.Mutex
 	groups   map[string]*vpcGroups // by VPC id, found or created
+
+	role *roleRevocation // set when the response revoked a role's sessions
 }
 
 // Instance runs the EC2 playbook on the instance finding f names, with the
@@ -72,6 +74,7 @@ func Instance(ctx context.Context, clients *account.Clients, f *finding.Finding,
 		report.Outcome, report.Reason = Failure, err.Error()
 		return report
 	}
+	report.State = r.live.export(id)
 	if r.decline(ctx) {
 		return report
 	}
@@ -118,6 +121,7 @@ func (r *instanceResponse) respond(ctx context.Context) {
 		func() { r.detachFromAutoScaling(ctx) },
 		func() { r.deregisterTargets(ctx) },
 		func() { r.disassociateProfile(ctx) },
+		func() { r.revokeRoleSessions(ctx) },
 	)
 }
 
@@ -125,9 +129,10 @@ func (r *instanceResponse) respond(ctx context.Context) {
 // changing anything: sample findings name placeholder resources.
 func (r *instanceResponse) planSample(ctx context.Context) {
 	r.dryRun = true
-	for _, action := range []string{actionClaim, actionTransition, actionIsolation,
+	actions := []string{actionClaim, actionTransition, actionIsolation,
 		actionTermination, actionShutdown, actionKeepVolumes, actionSnapshot,
-		actionDetachASG, actionDeregister, actionProfile, actionFinish} {
+		actionDetachASG, actionDeregister, actionProfile, actionFinish}
+	for _, action := range append(actions, plannedRoleActions(r.finding)...) {
 		_ = r.act(ctx, action, r.id, "sample finding", nil)
 	}
 
@@ -158,6 +163,11 @@ func (r *instanceResponse) finish(ctx context.Context) error {
 	tags := map[string]string{TagStatus: StatusQuarantined, TagTime: r.now.Format(time.RFC3339)}
 	if err := r.tagInstance(ctx, tags); err != nil {
 		return fmt.Errorf("marking instance %s quarantined: %w", r.id, err)
+	}
+	if r.role != nil {
+		if err := r.role.finish(ctx); err != nil {
+			return err
+		}
 	}
 
 	r.log.InfoContext(ctx, "quarantine complete")

@@ -55,6 +55,10 @@ type Report struct {
 	// Headline, when set, replaces the outcome in the notification's subject,
 	// for findings that need a person at once (root credentials in use).
 	Headline string
+	// State is the live state the playbook read before acting (for the EC2
+	// playbook an InstanceState), kept in the evidence record; nil when
+	// nothing was read.
+	State any
 
 	mu     sync.Mutex
 	steps  []Step

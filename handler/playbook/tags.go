@@ -26,6 +26,16 @@ const (
 	StatusQuarantining = "quarantining" // a response started and is not complete
 	StatusQuarantined  = "quarantined"  // every step of the response is done
 	StatusReleased     = "released"     // a person has lifted the quarantine
+
+	// Values on a role whose sessions were revoked.
+	StatusRevokingSessions = "revoking-sessions" // the revocation is not reported yet
+	StatusSessionsRevoked  = "sessions-revoked"  // revoked, and reported
+)
+
+// Names of the inline policies the responder puts on principals.
+const (
+	DenyAllPolicyName        = "guardduty-response-deny-all"
+	RevokeSessionsPolicyName = "guardduty-response-revoke-older-sessions"
 )
 
 // Values of TagQuarantine, on the two security groups of each VPC.

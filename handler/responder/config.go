@@ -43,6 +43,10 @@ type Config struct {
 	// concurrent deliveries can act twice.
 	LeaseTable string
 
+	// EvidenceBucket is the S3 bucket each response's evidence record goes
+	// to (EVIDENCE_BUCKET). Without it, no record is written.
+	EvidenceBucket string
+
 	// DeadlineReserve is the time kept back before the Lambda's deadline to
 	// report and release: no step starts later (DEADLINE_RESERVE, a Go
 	// duration, default 10s).
@@ -58,6 +62,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		MemberExternalID: getenv("MEMBER_EXTERNAL_ID"),
 		DeployerARN:      strings.TrimSpace(getenv("DEPLOYER_ARN")),
 		LeaseTable:       strings.TrimSpace(getenv("LEASE_TABLE")),
+		EvidenceBucket:   strings.TrimSpace(getenv("EVIDENCE_BUCKET")),
 		BreakGlass:       splitList(getenv("BREAK_GLASS_PRINCIPALS")),
 	}
 	if cfg.MemberRoleName == "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/guardduty-response/guardduty-response/handler/account"
+	"github.com/guardduty-response/guardduty-response/handler/evidence"
 	"github.com/guardduty-response/guardduty-response/handler/finding"
 	"github.com/guardduty-response/guardduty-response/handler/lease"
 	"github.com/guardduty-response/guardduty-response/handler/notify"
@@ -26,7 +27,8 @@ type Responder struct {
 	cfg      Config
 	sessions *account.Sessions
 	notifier *notify.Publisher
-	leases   *lease.Table // nil when no table is configured
+	leases   *lease.Table    // nil when no table is configured
+	evidence *evidence.Store // nil when no bucket is configured
 	log      *slog.Logger
 }
 
@@ -48,6 +50,11 @@ func New(ctx context.Context, awsCfg aws.Config, cfg Config, log *slog.Logger) (
 		r.leases = lease.NewTable(dynamodb.NewFromConfig(awsCfg), cfg.LeaseTable)
 	} else {
 		log.WarnContext(ctx, "LEASE_TABLE is not set: concurrent deliveries may act twice")
+	}
+	if cfg.EvidenceBucket != "" {
+		r.evidence = evidence.NewStoreFromConfig(awsCfg, cfg.EvidenceBucket)
+	} else {
+		log.WarnContext(ctx, "EVIDENCE_BUCKET is not set: no evidence records are written")
 	}
 
 	return r, nil
@@ -100,15 +107,21 @@ func (r *Responder) respond(ctx context.Context, f *finding.Finding, log *slog.L
 	opts := playbook.Options{
 		DryRun:                      r.cfg.DryRun,
 		DisassociateInstanceProfile: r.cfg.DisassociateInstanceProfile,
+		RemoveLoginProfile:          r.cfg.RemoveLoginProfile,
+		Exempt:                      r.exemptions(f),
 		Log:                         log,
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		opts.StopBy = deadline.Add(-r.cfg.DeadlineReserve)
 	}
 
-	switch f.Resource.Type {
-	case finding.ResourceInstance:
+	switch {
+	case f.Resource.Type == finding.ResourceInstance:
 		return playbook.Instance(ctx, clients, f, opts)
+	case f.Resource.Type == finding.ResourceAccessKey:
+		return playbook.AccessKey(ctx, clients, f, opts)
+	case playbook.NamesRole(f):
+		return playbook.Role(ctx, clients, f, opts)
 	default:
 		return &playbook.Report{
 			Finding:  f,
@@ -120,13 +133,39 @@ func (r *Responder) respond(ctx context.Context, f *finding.Finding, log *slog.L
 	}
 }
 
+// exemptions are the principals no playbook may restrict: the responder
+// itself, whoever deploys it, the break-glass principals, and the role the
+// responder enters the finding's account through. Restricting any of them
+// would lock out the people, or the tool, that fix things.
+func (r *Responder) exemptions(f *finding.Finding) []playbook.Exemption {
+	memberRole := fmt.Sprintf("arn:%s:iam::%s:role/%s", f.Partition, f.AccountID,
+		r.cfg.MemberRoleName)
+	exempt := []playbook.Exemption{
+		{ARN: r.sessions.Self().RoleARN, Reason: "the responder's own identity"},
+		{ARN: memberRole, Reason: "the role the responder acts through in this account"},
+	}
+	if r.cfg.DeployerARN != "" {
+		exempt = append(exempt, playbook.Exemption{ARN: account.RoleARN(r.cfg.DeployerARN),
+			Reason: "the principal that deploys the responder (DEPLOYER_ARN)"})
+	}
+	for _, arn := range r.cfg.BreakGlass {
+		exempt = append(exempt, playbook.Exemption{ARN: arn,
+			Reason: "a break-glass principal (BREAK_GLASS_PRINCIPALS)"})
+	}
+
+	return exempt
+}
+
 // deliver sends the report and, at the same time, completes the response.
 func (r *Responder) deliver(ctx context.Context, report *playbook.Report, log *slog.Logger) error {
+	recordErr := r.record(ctx, report, log)
 	var notifyErr, finishErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		finishErr = report.Finish(ctx)
+		if recordErr == nil { // unrecorded, it stays unfinished: the retry records it
+			finishErr = report.Finish(ctx)
+		}
 	}()
 	notifyErr = r.notifier.Publish(ctx, report)
 	<-done
@@ -134,7 +173,7 @@ func (r *Responder) deliver(ctx context.Context, report *playbook.Report, log *s
 	log.InfoContext(ctx, "response reported", "outcome", report.Outcome,
 		"reason", report.Reason, "notified", notifyErr == nil)
 
-	errs := []error{notifyErr, finishErr}
+	errs := []error{recordErr, notifyErr, finishErr}
 	if notifyErr != nil && finishErr == nil {
 		// Nobody has heard of this response: let the retry report it.
 		errs = append(errs, report.Reopen(context.WithoutCancel(ctx)))

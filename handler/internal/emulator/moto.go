@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // Region is where everything in the emulator lives.
@@ -23,6 +23,9 @@ type Moto struct {
 	// Endpoint is the URL to give the SDK as its base endpoint.
 	Endpoint string
 	proc     *process
+
+	mu    sync.Mutex
+	admin Keys // set once EnforceIAM has made an administrator
 }
 
 // MotoOptions change how moto_server starts.
@@ -86,13 +89,18 @@ func (m *Moto) Reset(ctx context.Context) error {
 }
 
 // Config returns an SDK configuration that talks to moto with the given
-// keys (any non-empty pair works until moto enforces IAM).
+// keys (any non-empty pair works until moto enforces IAM). Once EnforceIAM
+// has run, TestAccessKey stands for its administrator, so that code written
+// for an emulator that checks nothing works unchanged.
 func (m *Moto) Config(accessKey, secretKey string) aws.Config {
-	return aws.Config{
-		Region:       Region,
-		BaseEndpoint: aws.String(m.Endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
+	m.mu.Lock()
+	admin := m.admin
+	m.mu.Unlock()
+	if accessKey == TestAccessKey && admin.AccessKeyID != "" {
+		accessKey, secretKey = admin.AccessKeyID, admin.SecretAccessKey
 	}
+
+	return m.rawConfig(accessKey, secretKey, "")
 }
 
 // TestKeys are keys moto accepts for the default account while it does not
