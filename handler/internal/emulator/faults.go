@@ -1,15 +1,12 @@
 package emulator
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 )
@@ -143,7 +140,7 @@ func (p *FaultProxy) choose(call awsCall) Fault {
 
 // awsCall is what the proxy knows of a request.
 type awsCall struct {
-	service string // from the signature's credential scope: ec2, iam, sns…
+	service string // the signing name: ec2, iam, sns…
 	action  string
 	json    bool // a JSON protocol (DynamoDB and other X-Amz-Target services)
 }
@@ -151,39 +148,16 @@ type awsCall struct {
 // describeCall reads the service and action of a signed AWS request, and
 // leaves its body to be read again.
 func describeCall(r *http.Request) (awsCall, error) {
-	call := awsCall{service: signedService(r.Header.Get("Authorization"))}
-	if target := r.Header.Get("X-Amz-Target"); target != "" {
-		call.json = true
-		call.action = target[strings.LastIndex(target, ".")+1:]
-		return call, nil
-	}
-
-	body, err := io.ReadAll(r.Body)
+	action, err := actionOf(r)
 	if err != nil {
-		return call, fmt.Errorf("reading request: %w", err)
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
-		call.action = form.Get("Action")
-	} else {
-		call.action = r.Method + " " + r.URL.Path
+		return awsCall{}, err
 	}
 
-	return call, nil
-}
-
-// signedService reads the service from "Credential=AKID/date/region/service/…".
-func signedService(auth string) string {
-	_, scope, ok := strings.Cut(auth, "Credential=")
-	if !ok {
-		return ""
-	}
-	parts := strings.Split(strings.SplitN(scope, ",", 2)[0], "/")
-	if len(parts) < 4 {
-		return ""
-	}
-
-	return parts[3]
+	return awsCall{
+		service: signingName(r),
+		action:  action,
+		json:    r.Header.Get("X-Amz-Target") != "",
+	}, nil
 }
 
 // writeFault answers as the service would for that fault.
