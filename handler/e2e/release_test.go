@@ -92,8 +92,8 @@ func (w *world) setup(id string, interfaces []string) instanceSetup {
 	s.profile = w.associatedProfile(id)
 	s.termination = aws.ToBool(w.attribute(id,
 		ec2types.InstanceAttributeNameDisableApiTermination).DisableApiTermination.Value)
-	s.shutdown = aws.ToString(w.attribute(id,
-		ec2types.InstanceAttributeNameInstanceInitiatedShutdownBehavior).InstanceInitiatedShutdownBehavior.Value)
+	shutdown := w.attribute(id, ec2types.InstanceAttributeNameInstanceInitiatedShutdownBehavior)
+	s.shutdown = aws.ToString(shutdown.InstanceInitiatedShutdownBehavior.Value)
 	for _, m := range w.instance(id).BlockDeviceMappings {
 		s.deleteVolumes[aws.ToString(m.Ebs.VolumeId)] = aws.ToBool(m.Ebs.DeleteOnTermination)
 	}

@@ -74,7 +74,8 @@ func (s *instanceState) export(id string) InstanceState {
 	for _, m := range s.instance.BlockDeviceMappings {
 		if m.Ebs != nil {
 			out.Volumes = append(out.Volumes, VolumeState{ID: aws.ToString(m.Ebs.VolumeId),
-				Device: aws.ToString(m.DeviceName), DeleteOnTermination: aws.ToBool(m.Ebs.DeleteOnTermination)})
+				Device:              aws.ToString(m.DeviceName),
+				DeleteOnTermination: aws.ToBool(m.Ebs.DeleteOnTermination)})
 		}
 	}
 	for _, snap := range s.snapshots {

@@ -88,6 +88,16 @@ func TestConstructorsCheckArgsFirst(t *testing.T) {
 				DeadLetterARN: arn, DeadLetterURL: arn, ResponseSeverity: 0, NotifySeverity: 4})
 			return err
 		}, "outside 1 to 10"},
+		{"evidence without retention", func(ctx *pulumi.Context) error {
+			_, err := NewEvidence(ctx, "e", EvidenceArgs{AccountID: "1", Partition: "aws",
+				LockMode: "COMPLIANCE"})
+			return err
+		}, "RetentionDays"},
+		{"evidence with an unknown lock mode", func(ctx *pulumi.Context) error {
+			_, err := NewEvidence(ctx, "e", EvidenceArgs{AccountID: "1", Partition: "aws",
+				RetentionDays: 1, LockMode: "compliance"})
+			return err
+		}, "LockMode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,16 +116,18 @@ func TestConstructorsCheckArgsFirst(t *testing.T) {
 	}
 }
 
-func TestFindingPattern(t *testing.T) {
+// TestRulePattern proves the rules deploy the handler's pattern, encoded as
+// before it moved there, so that existing stacks preview no change.
+func TestRulePattern(t *testing.T) {
 	t.Parallel()
 
-	got, err := FindingPattern(7)
+	got, err := rulePattern(7)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `{"detail":{"severity":[{"numeric":[">=",7]}]},` +
 		`"detail-type":["GuardDuty Finding"],"source":["aws.guardduty"]}`
 	if got != want {
-		t.Errorf("FindingPattern(7) = %s, want %s", got, want)
+		t.Errorf("rulePattern(7) = %s, want %s", got, want)
 	}
 }

@@ -22,9 +22,13 @@ func (e *Export) bucket(ctx *pulumi.Context, name string, args ExportArgs, key *
 
 	type step func() (pulumi.Resource, error)
 	steps := []step{
-		func() (pulumi.Resource, error) { return versioning(ctx, name, bucket, parent) },
-		func() (pulumi.Resource, error) { return publicAccessBlock(ctx, name, bucket, parent) },
-		func() (pulumi.Resource, error) { return encryption(ctx, name, bucket, key, parent) },
+		func() (pulumi.Resource, error) { return versioning(ctx, name+"-findings", bucket, parent) },
+		func() (pulumi.Resource, error) {
+			return publicAccessBlock(ctx, name+"-findings", bucket, parent)
+		},
+		func() (pulumi.Resource, error) {
+			return encryption(ctx, name+"-findings", bucket, key, parent)
+		},
 		func() (pulumi.Resource, error) {
 			return bucketPolicy(ctx, name, args, bucket, key, parent)
 		},
@@ -45,10 +49,12 @@ func (e *Export) bucket(ctx *pulumi.Context, name string, args ExportArgs, key *
 	return bucket, ready, nil
 }
 
+// versioning, publicAccessBlock and encryption are shared by the findings
+// export and the evidence bucket; name is the resource's own.
 func versioning(ctx *pulumi.Context, name string, bucket *s3.BucketV2,
 	parent pulumi.ResourceOption,
 ) (pulumi.Resource, error) {
-	v, err := s3.NewBucketVersioningV2(ctx, name+"-findings", &s3.BucketVersioningV2Args{
+	v, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
 		Bucket: bucket.ID(),
 		VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{
 			Status: pulumi.String("Enabled"),
@@ -64,7 +70,7 @@ func versioning(ctx *pulumi.Context, name string, bucket *s3.BucketV2,
 func publicAccessBlock(ctx *pulumi.Context, name string, bucket *s3.BucketV2,
 	parent pulumi.ResourceOption,
 ) (pulumi.Resource, error) {
-	b, err := s3.NewBucketPublicAccessBlock(ctx, name+"-findings", &s3.BucketPublicAccessBlockArgs{
+	b, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
 		Bucket:                bucket.ID(),
 		BlockPublicAcls:       pulumi.Bool(true),
 		BlockPublicPolicy:     pulumi.Bool(true),
@@ -89,7 +95,7 @@ func encryption(ctx *pulumi.Context, name string, bucket *s3.BucketV2, key *kms.
 		},
 		BucketKeyEnabled: pulumi.Bool(true),
 	}
-	c, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-findings",
+	c, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name,
 		&s3.BucketServerSideEncryptionConfigurationV2Args{
 			Bucket: bucket.ID(),
 			Rules:  s3.BucketServerSideEncryptionConfigurationV2RuleArray{rule},

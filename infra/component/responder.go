@@ -2,13 +2,16 @@ package component
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/guardduty-response/guardduty-response/handler/lease"
 	"github.com/guardduty-response/guardduty-response/infra/artifact"
 )
 
@@ -27,8 +30,11 @@ type ResponderArgs struct {
 	RoleName pulumi.StringInput
 	// Artifact is the built deployment package.
 	Artifact artifact.Artifact
-	// Environment is the handler's configuration.
-	Environment pulumi.StringMapInput
+	// Environment is the handler's configuration; the component adds
+	// LEASE_TABLE, and EVIDENCE_BUCKET when Evidence is set.
+	Environment pulumi.StringMap
+	// Evidence, when set, is the bucket the function writes its records to.
+	Evidence *Evidence
 	// TopicARN receives the alarms.
 	TopicARN pulumi.StringInput
 	// MemberRoleARNPattern, when set, lets the function assume the member
@@ -47,6 +53,7 @@ type Responder struct {
 
 	FunctionARN    pulumi.StringOutput
 	FunctionName   pulumi.StringOutput
+	LeaseTableName pulumi.StringOutput
 	DeadLetterARN  pulumi.StringOutput
 	DeadLetterURL  pulumi.StringOutput
 	DeadLetterName pulumi.StringOutput
@@ -72,7 +79,7 @@ func NewResponder(ctx *pulumi.Context, name string, args ResponderArgs,
 
 	err := ctx.RegisterResourceOutputs(r, pulumi.Map{
 		"functionArn": r.FunctionARN, "functionName": r.FunctionName,
-		"deadLetterArn": r.DeadLetterARN,
+		"leaseTableName": r.LeaseTableName, "deadLetterArn": r.DeadLetterARN,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("registering outputs of responder %s: %w", name, err)
@@ -119,12 +126,17 @@ func (r *Responder) build(ctx *pulumi.Context, name string, args ResponderArgs) 
 		return fmt.Errorf("creating dead-letter queue: %w", err)
 	}
 
-	runtime, err := r.runtimePolicy(ctx, name, args, logs, queue, parent)
+	leases, err := leaseTable(ctx, name, args.Tags, parent)
 	if err != nil {
 		return err
 	}
 
-	fn, err := r.function(ctx, name, args, logs, parent, pulumi.DependsOn(runtime))
+	runtime, err := r.runtimePolicy(ctx, name, args, logs, queue, leases, parent)
+	if err != nil {
+		return err
+	}
+
+	fn, err := r.function(ctx, name, args, logs, leases, parent, pulumi.DependsOn(runtime))
 	if err != nil {
 		return err
 	}
@@ -133,21 +145,58 @@ func (r *Responder) build(ctx *pulumi.Context, name string, args ResponderArgs) 
 		return err
 	}
 
-	r.FunctionARN, r.FunctionName = fn.Arn, fn.Name
+	r.FunctionARN, r.FunctionName, r.LeaseTableName = fn.Arn, fn.Name, leases.Name
 	r.DeadLetterARN, r.DeadLetterURL, r.DeadLetterName = queue.Arn, queue.Url, queue.Name
 
 	return r.alarms(ctx, name, args.TopicARN, args.Tags, parent)
 }
 
+// leaseTable creates the table the function takes its per-resource leases
+// from (see handler/lease): keyed by resource, with the lease's expiry as the
+// TTL attribute so that DynamoDB removes leases left behind. Leases live
+// seconds, so point-in-time recovery would restore nothing of use.
+func leaseTable(ctx *pulumi.Context, name string, tags map[string]string,
+	parent pulumi.ResourceOption,
+) (*dynamodb.Table, error) {
+	table, err := dynamodb.NewTable(ctx, name+"-leases", &dynamodb.TableArgs{
+		BillingMode: pulumi.String("PAY_PER_REQUEST"),
+		HashKey:     pulumi.String(lease.KeyAttribute),
+		Attributes: dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{
+			Name: pulumi.String(lease.KeyAttribute), Type: pulumi.String("S"),
+		}},
+		Ttl: dynamodb.TableTtlArgs{
+			AttributeName: pulumi.String(lease.ExpiresAttribute), Enabled: pulumi.Bool(true),
+		},
+		ServerSideEncryption: dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true)},
+		Tags:                 withTags(tags, nil),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating lease table: %w", err)
+	}
+
+	return table, nil
+}
+
 // runtimePolicy grants what running the function takes beyond the
 // responder's own document: writing its logs, parking failed events in its
-// queue and, for an administrator, reaching into member accounts. These name
-// resources this program creates, which a static document cannot.
+// queue, taking leases, appending evidence records and, for an
+// administrator, reaching into member accounts. These name resources this
+// program creates, which a static document cannot.
 func (r *Responder) runtimePolicy(ctx *pulumi.Context, name string, args ResponderArgs,
-	logs *cloudwatch.LogGroup, queue *sqs.Queue, parent pulumi.ResourceOption,
+	logs *cloudwatch.LogGroup, queue *sqs.Queue, leases *dynamodb.Table,
+	parent pulumi.ResourceOption,
 ) ([]pulumi.Resource, error) {
-	policy := pulumi.All(logs.Arn, queue.Arn).ApplyT(func(v []any) (string, error) {
-		return runtimePolicy(v[0].(string), v[1].(string), args.MemberRoleARNPattern)
+	arns := []any{logs.Arn, queue.Arn, leases.Arn}
+	if args.Evidence != nil {
+		arns = append(arns, args.Evidence.BucketARN, args.Evidence.KeyARN)
+	}
+	policy := pulumi.All(arns...).ApplyT(func(v []any) (string, error) {
+		res := runtimeResources{logGroup: v[0].(string), queue: v[1].(string),
+			leaseTable: v[2].(string), memberRoles: args.MemberRoleARNPattern}
+		if len(v) == 5 {
+			res.evidenceBucket, res.evidenceKey = v[3].(string), v[4].(string)
+		}
+		return runtimePolicy(res)
 	}).(pulumi.StringOutput)
 
 	p, err := iam.NewRolePolicy(ctx, name+"-runtime", &iam.RolePolicyArgs{
@@ -162,26 +211,46 @@ func (r *Responder) runtimePolicy(ctx *pulumi.Context, name string, args Respond
 	return []pulumi.Resource{p}, nil
 }
 
-func runtimePolicy(logGroupARN, queueARN, memberRoles string) (string, error) {
+// runtimeResources are the ARNs the runtime policy names; the evidence ones
+// and memberRoles may be empty.
+type runtimeResources struct {
+	logGroup, queue, leaseTable string
+	evidenceBucket, evidenceKey string
+	memberRoles                 string
+}
+
+func runtimePolicy(res runtimeResources) (string, error) {
 	statements := []statement{
 		allow("WriteOwnLogs", nil, []string{"logs:CreateLogStream", "logs:PutLogEvents"},
-			logGroupARN+":*"),
-		allow("ParkFailedEvents", nil, "sqs:SendMessage", queueARN),
+			res.logGroup+":*"),
+		allow("ParkFailedEvents", nil, "sqs:SendMessage", res.queue),
+		allow("TakeLeases", nil, []string{"dynamodb:PutItem", "dynamodb:DeleteItem"},
+			res.leaseTable),
+	}
+	if res.evidenceBucket != "" {
+		statements = append(statements, evidenceGrants(res.evidenceBucket, res.evidenceKey)...)
 	}
 	// TODO: the member role may be assumed in any account that has one of
 	// that name; a condition on aws:ResourceOrgID would keep it to the
 	// organisation, given the organisation id as configuration.
-	if memberRoles != "" {
+	if res.memberRoles != "" {
 		statements = append(statements,
-			allow("AssumeMemberResponderRoles", nil, "sts:AssumeRole", memberRoles))
+			allow("AssumeMemberResponderRoles", nil, "sts:AssumeRole", res.memberRoles))
 	}
 
 	return policyJSON(statements...)
 }
 
 func (r *Responder) function(ctx *pulumi.Context, name string, args ResponderArgs,
-	logs *cloudwatch.LogGroup, opts ...pulumi.ResourceOption,
+	logs *cloudwatch.LogGroup, leases *dynamodb.Table, opts ...pulumi.ResourceOption,
 ) (*lambda.Function, error) {
+	env := pulumi.StringMap{}
+	maps.Copy(env, args.Environment)
+	env["LEASE_TABLE"] = leases.Name
+	if args.Evidence != nil {
+		env["EVIDENCE_BUCKET"] = args.Evidence.BucketName
+	}
+
 	fnArgs := &lambda.FunctionArgs{
 		Description:    pulumi.String("Responds to GuardDuty findings"),
 		Runtime:        pulumi.String("provided.al2023"),
@@ -192,7 +261,7 @@ func (r *Responder) function(ctx *pulumi.Context, name string, args ResponderArg
 		Role:           args.RoleARN,
 		Timeout:        pulumi.Int(functionTimeoutSeconds),
 		MemorySize:     pulumi.Int(functionMemoryMB),
-		Environment:    lambda.FunctionEnvironmentArgs{Variables: args.Environment},
+		Environment:    lambda.FunctionEnvironmentArgs{Variables: env},
 		LoggingConfig: lambda.FunctionLoggingConfigArgs{
 			LogFormat:           pulumi.String("JSON"),
 			LogGroup:            logs.Name,

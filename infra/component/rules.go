@@ -1,12 +1,15 @@
 package component
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/guardduty-response/guardduty-response/handler/finding"
 )
 
 // Retry policy of both rule targets.
@@ -80,18 +83,21 @@ func (a RulesArgs) check() error {
 	return nil
 }
 
-// FindingPattern matches GuardDuty findings whose severity is at least
-// minSeverity. It has no upper bound, so Critical findings (up to 10) match.
-func FindingPattern(minSeverity int) (string, error) {
-	pattern := map[string]any{
-		"source":      []string{"aws.guardduty"},
-		"detail-type": []string{"GuardDuty Finding"},
-		"detail": map[string]any{
-			"severity": []any{map[string]any{"numeric": []any{">=", minSeverity}}},
-		},
+// rulePattern is the responder's own event pattern (package finding holds
+// the one definition), re-encoded without HTML escaping so that [">=", 7]
+// reads the same in a preview as in the console.
+func rulePattern(minSeverity int) (string, error) {
+	pattern, err := finding.EventPattern(float64(minSeverity))
+	if err != nil {
+		return "", err
 	}
 
-	return encodeJSON(pattern)
+	var v any
+	if err := json.Unmarshal([]byte(pattern), &v); err != nil {
+		return "", fmt.Errorf("decoding event pattern: %w", err)
+	}
+
+	return encodeJSON(v)
 }
 
 func (r *Rules) build(ctx *pulumi.Context, name string, args RulesArgs) error {
@@ -115,7 +121,7 @@ func (r *Rules) build(ctx *pulumi.Context, name string, args RulesArgs) error {
 func (r *Rules) rule(ctx *pulumi.Context, name, description string, severity int,
 	tags map[string]string, parent pulumi.ResourceOption,
 ) (*cloudwatch.EventRule, error) {
-	pattern, err := FindingPattern(severity)
+	pattern, err := rulePattern(severity)
 	if err != nil {
 		return nil, err
 	}

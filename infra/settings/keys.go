@@ -36,6 +36,8 @@ const (
 	KeyMemberExternalID            = "memberExternalId"
 	KeyLogRetentionDays            = "logRetentionDays"
 	KeyReservedConcurrency         = "reservedConcurrency"
+	KeyEvidenceRetentionDays       = "evidenceRetentionDays"
+	KeyEvidenceLockMode            = "evidenceLockMode"
 )
 
 // Keys lists every key Load reads.
@@ -48,7 +50,8 @@ func Keys() []string {
 		KeyResponseSeverity, KeyNotifySeverity, KeyDryRun,
 		KeyDisassociateInstanceProfile, KeyRemoveLoginProfile, KeyBreakGlassPrincipals,
 		KeyResponderRoleName, KeyMemberRoleName, KeyMemberExternalID,
-		KeyLogRetentionDays, KeyReservedConcurrency,
+		KeyLogRetentionDays, KeyReservedConcurrency, KeyEvidenceRetentionDays,
+		KeyEvidenceLockMode,
 	}
 }
 
@@ -86,6 +89,8 @@ func (r *reader) read() Settings {
 		MemberExternalID:            r.str(KeyMemberExternalID, ""),
 		LogRetentionDays:            r.integer(KeyLogRetentionDays, 365),
 		ReservedConcurrency:         r.integer(KeyReservedConcurrency, 5),
+		EvidenceRetentionDays:       r.integer(KeyEvidenceRetentionDays, 365),
+		EvidenceLockMode:            r.str(KeyEvidenceLockMode, LockCompliance),
 	}
 }
 

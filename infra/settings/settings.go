@@ -68,7 +68,25 @@ type Settings struct {
 	MemberExternalID            string
 	LogRetentionDays            int
 	ReservedConcurrency         int
+
+	// EvidenceRetentionDays is how long S3 Object Lock keeps each evidence
+	// record from being deleted or overwritten.
+	EvidenceRetentionDays int
+	// EvidenceLockMode is LockCompliance (nobody, not even the root user,
+	// can shorten the retention) or LockGovernance (principals allowed to
+	// bypass governance retention can).
+	EvidenceLockMode string
 }
+
+// Object Lock retention modes of the evidence bucket.
+const (
+	LockCompliance = "COMPLIANCE"
+	LockGovernance = "GOVERNANCE"
+)
+
+// maxEvidenceRetentionDays is the longest default retention S3 accepts
+// (100 years).
+const maxEvidenceRetentionDays = 36500
 
 // Lookup returns the raw value of a key of the project's namespace, as the
 // Pulumi engine passes it: arrays as JSON text.

@@ -52,6 +52,8 @@ func TestLoadDefaults(t *testing.T) {
 		{"export", s.ExportFindings, true},
 		{"plans", strings.Join(s.Plans, ","), strings.Join(protection.DefaultPlans(), ",")},
 		{"agents", strings.Join(s.RuntimeAgents, ","), strings.Join(protection.Agents(), ",")},
+		{"evidence retention", s.EvidenceRetentionDays, 365},
+		{"evidence lock mode", s.EvidenceLockMode, LockCompliance},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -73,13 +75,16 @@ func TestLoadValues(t *testing.T) {
 		KeyResponseSeverity:       "8",
 		KeyReservedConcurrency:    "-1",
 		KeyExportRetentionDays:    "0",
+		KeyEvidenceRetentionDays:  "2555",
+		KeyEvidenceLockMode:       "GOVERNANCE",
 	})))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 
 	if s.Role != Member || s.AdminAccountID != "222222222222" || !s.DryRun ||
-		s.ResponseSeverity != 8 || s.ReservedConcurrency != -1 || s.ExportRetentionDays != 0 {
+		s.ResponseSeverity != 8 || s.ReservedConcurrency != -1 || s.ExportRetentionDays != 0 ||
+		s.EvidenceRetentionDays != 2555 || s.EvidenceLockMode != LockGovernance {
 		t.Errorf("Load = %+v, values not taken", s)
 	}
 	if len(s.BreakGlassPrincipals) != 1 {
@@ -154,6 +159,12 @@ func TestLoadRejects(t *testing.T) {
 		{"dry run", map[string]string{KeyDryRun: "maybe"}, KeyDryRun, "true or false"},
 		{"environment", map[string]string{KeyEnvironment: "prod env"},
 			KeyEnvironment, "letters, digits"},
+		{"evidence retention zero", map[string]string{KeyEvidenceRetentionDays: "0"},
+			KeyEvidenceRetentionDays, "1 to 36500"},
+		{"evidence retention past a century", map[string]string{
+			KeyEvidenceRetentionDays: "36501"}, KeyEvidenceRetentionDays, "1 to 36500"},
+		{"evidence lock mode", map[string]string{KeyEvidenceLockMode: "compliance"},
+			KeyEvidenceLockMode, "COMPLIANCE, GOVERNANCE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,6 +36,7 @@ func validate(s Settings) []error {
 	v.plans(s)
 	v.notifications(s)
 	v.responder(s)
+	v.evidence(s)
 
 	return v.errs
 }
@@ -183,6 +184,14 @@ func (v *validator) responder(s Settings) {
 		v.fail(KeyReservedConcurrency, "%d would stop the responder; it accepts -1 (no "+
 			"reservation) or a positive number", s.ReservedConcurrency)
 	}
+}
+
+func (v *validator) evidence(s Settings) {
+	if s.EvidenceRetentionDays < 1 || s.EvidenceRetentionDays > maxEvidenceRetentionDays {
+		v.fail(KeyEvidenceRetentionDays, "%d is not a retention S3 Object Lock accepts; it "+
+			"accepts 1 to %d days", s.EvidenceRetentionDays, maxEvidenceRetentionDays)
+	}
+	v.oneOf(KeyEvidenceLockMode, s.EvidenceLockMode, LockCompliance, LockGovernance)
 }
 
 func (v *validator) roleName(key, name string) {

@@ -25,6 +25,8 @@ type record struct {
 	Custom bool
 	Raw    resource.PropertyMap
 	Inputs map[string]any
+	// RetainOnDelete is set when `pulumi destroy` leaves the resource.
+	RetainOnDelete bool
 }
 
 // engine is Pulumi's mock engine with a fake account: the caller, the
@@ -50,15 +52,15 @@ func newEngine() *engine {
 }
 
 func (e *engine) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	parent := ""
+	parent, retain := "", false
 	if args.RegisterRPC != nil {
-		parent = args.RegisterRPC.GetParent()
+		parent, retain = args.RegisterRPC.GetParent(), args.RegisterRPC.GetRetainOnDelete()
 	}
 
 	e.mu.Lock()
 	e.resources = append(e.resources, record{
 		Type: args.TypeToken, Name: args.Name, Parent: parent, Custom: args.Custom,
-		Raw: args.Inputs, Inputs: plainMap(args.Inputs),
+		Raw: args.Inputs, Inputs: plainMap(args.Inputs), RetainOnDelete: retain,
 	})
 	e.mu.Unlock()
 

@@ -125,11 +125,12 @@ func TestExportBucket(t *testing.T) {
 		t.Errorf("publishing destination = %v", destination.Inputs)
 	}
 
-	versioning := e.one(t, bucketVersionType).Inputs
+	const bucket = "findings-export-findings"
+	versioning := e.named(t, bucketVersionType, bucket).Inputs
 	if got := text(versioning, "versioningConfiguration", "status"); got != "Enabled" {
 		t.Errorf("versioning = %q", got)
 	}
-	block := e.one(t, publicAccessType).Inputs
+	block := e.named(t, publicAccessType, bucket).Inputs
 	for _, key := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
 		"restrictPublicBuckets"} {
 		if block[key] != true {
@@ -137,7 +138,7 @@ func TestExportBucket(t *testing.T) {
 		}
 	}
 
-	rules, _ := e.one(t, bucketEncryptType).Inputs["rules"].([]any)
+	rules, _ := e.named(t, bucketEncryptType, bucket).Inputs["rules"].([]any)
 	if len(rules) != 1 ||
 		text(rules[0], "applyServerSideEncryptionByDefault", "kmsMasterKeyId") != keyARN {
 		t.Errorf("default encryption = %v, want SSE-KMS with the export key", rules)
@@ -156,7 +157,7 @@ func checkExportPolicies(t *testing.T, e *engine) {
 		t.Errorf("export key policy does not let this detector's GuardDuty use it: %s", key)
 	}
 
-	bucket := text(e.one(t, bucketPolicyType).Inputs, "policy")
+	bucket := text(e.named(t, bucketPolicyType, "findings-export-findings").Inputs, "policy")
 	for _, want := range []string{
 		`"s3:PutObject"`, `"s3:GetBucketLocation"`, detectorARN, `"aws:SecureTransport":"false"`,
 		`"s3:x-amz-server-side-encryption-aws-kms-key-id"`,
@@ -178,9 +179,12 @@ func TestExportSwitchedOff(t *testing.T) {
 	e := newEngine()
 	e.mustRun(t, map[string]string{"accountId": testAccount, "exportFindings": "false"})
 
-	for _, token := range []string{destinationType, bucketType} {
-		if n := len(e.ofType(token)); n != 0 {
-			t.Errorf("%d %s with exportFindings false", n, token)
+	if n := len(e.ofType(destinationType)); n != 0 {
+		t.Errorf("%d publishing destinations with exportFindings false", n)
+	}
+	for _, b := range e.ofType(bucketType) {
+		if b.Name != "evidence" {
+			t.Errorf("bucket %s created with exportFindings false", b.Name)
 		}
 	}
 }

@@ -47,11 +47,24 @@ func respond(ctx *pulumi.Context, s settings.Settings, f facts, detector *compon
 	}
 	ctx.Export("topicArn", topic.TopicARN)
 
+	evidence, err := component.NewEvidence(ctx, "evidence", component.EvidenceArgs{
+		AccountID:     s.AccountID,
+		Partition:     f.partition,
+		RetentionDays: s.EvidenceRetentionDays,
+		LockMode:      s.EvidenceLockMode,
+		Tags:          tags,
+	})
+	if err != nil {
+		return err
+	}
+	ctx.Export("evidenceBucket", evidence.BucketName)
+
 	responder, err := component.NewResponder(ctx, "responder", component.ResponderArgs{
 		RoleARN:              role.ARN,
 		RoleName:             role.Name,
 		Artifact:             f.artifact,
 		Environment:          environment(s, f, topic.TopicARN),
+		Evidence:             evidence,
 		TopicARN:             topic.TopicARN,
 		MemberRoleARNPattern: memberRoles(s, f),
 		LogRetentionDays:     s.LogRetentionDays,
@@ -62,6 +75,7 @@ func respond(ctx *pulumi.Context, s settings.Settings, f facts, detector *compon
 		return err
 	}
 	ctx.Export("functionName", responder.FunctionName)
+	ctx.Export("leaseTable", responder.LeaseTableName)
 
 	return rules(ctx, s, topic, responder, tags)
 }
