@@ -115,12 +115,12 @@ func (r *Responder) respond(ctx context.Context, f *finding.Finding, log *slog.L
 		opts.StopBy = deadline.Add(-r.cfg.DeadlineReserve)
 	}
 
-	switch {
-	case f.Resource.Type == finding.ResourceInstance:
+	switch playbook.Choose(f) {
+	case playbook.KindInstance:
 		return playbook.Instance(ctx, clients, f, opts)
-	case f.Resource.Type == finding.ResourceAccessKey:
+	case playbook.KindAccessKey:
 		return playbook.AccessKey(ctx, clients, f, opts)
-	case playbook.NamesRole(f):
+	case playbook.KindRole:
 		return playbook.Role(ctx, clients, f, opts)
 	default:
 		return &playbook.Report{
