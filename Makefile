@@ -16,7 +16,7 @@ STACK         ?=
 # one Lambda runs. Reproducible: no cgo, no paths, no build id.
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 
-.PHONY: all bootstrap package test test-long demo bench lint tools moto rie actionlint \
+.PHONY: all bootstrap package commands test test-long demo bench lint tools moto rie actionlint \
 	preview up destroy check-stack stacks clean
 
 all: lint test
@@ -35,7 +35,15 @@ test: tools
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 40m ./...
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./handler/finding
+	$(GO) test -run '^$$' -fuzz FuzzParseKey -fuzztime $(FUZZTIME) ./handler/evidence
+	$(GO) test -run '^$$' -fuzz FuzzDecodeRecord -fuzztime $(FUZZTIME) ./handler/evidence
 	$(ACTIONLINT)
+
+# The commands for people: verify the evidence, release a quarantine.
+commands:
+	mkdir -p build
+	CGO_ENABLED=0 $(GO) build -trimpath -o build/verify ./handler/cmd/verify
+	CGO_ENABLED=0 $(GO) build -trimpath -o build/release ./handler/cmd/release
 
 demo: tools
 	$(GO) run ./handler/cmd/demo
