@@ -151,6 +151,9 @@ func (r *Responder) build(ctx *pulumi.Context, name string, args ResponderArgs) 
 	return r.alarms(ctx, name, args.TopicARN, args.Tags, parent)
 }
 
+// LeaseTableName is the lease table's name in every responding stack.
+const LeaseTableName = "guardduty-response-leases"
+
 // leaseTable creates the table the function takes its per-resource leases
 // from (see handler/lease): keyed by resource, with the lease's expiry as the
 // TTL attribute so that DynamoDB removes leases left behind. Leases live
@@ -159,6 +162,9 @@ func leaseTable(ctx *pulumi.Context, name string, tags map[string]string,
 	parent pulumi.ResourceOption,
 ) (*dynamodb.Table, error) {
 	table, err := dynamodb.NewTable(ctx, name+"-leases", &dynamodb.TableArgs{
+		// One per account and region, as a stack is: the name is the one
+		// policies/responder.json grants (table/guardduty-response-*).
+		Name:        pulumi.String(LeaseTableName),
 		BillingMode: pulumi.String("PAY_PER_REQUEST"),
 		HashKey:     pulumi.String(lease.KeyAttribute),
 		Attributes: dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{
@@ -179,7 +185,7 @@ func leaseTable(ctx *pulumi.Context, name string, tags map[string]string,
 
 // runtimePolicy grants what running the function takes beyond the
 // responder's own document: writing its logs, parking failed events in its
-// queue, taking leases, appending evidence records and, for an
+// queue, appending evidence records and, for an
 // administrator, reaching into member accounts. These name resources this
 // program creates, which a static document cannot.
 func (r *Responder) runtimePolicy(ctx *pulumi.Context, name string, args ResponderArgs,
@@ -224,8 +230,6 @@ func runtimePolicy(res runtimeResources) (string, error) {
 		allow("WriteOwnLogs", nil, []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			res.logGroup+":*"),
 		allow("ParkFailedEvents", nil, "sqs:SendMessage", res.queue),
-		allow("TakeLeases", nil, []string{"dynamodb:PutItem", "dynamodb:DeleteItem"},
-			res.leaseTable),
 	}
 	if res.evidenceBucket != "" {
 		statements = append(statements, evidenceGrants(res.evidenceBucket, res.evidenceKey)...)
