@@ -54,6 +54,9 @@ func Run(ctx context.Context, out io.Writer) error {
 	if err := emulator.CreateLeaseTable(ctx, cfg); err != nil {
 		return err
 	}
+	if err := emulator.CreateEvidenceBucket(ctx, cfg, emulator.EvidenceBucket); err != nil {
+		return err
+	}
 	p.line("VPC A %s: instance %s (web) with interfaces %s and volumes %s,",
 		estate.VPCA, estate.Web, strings.Join(estate.WebInterfaces, ", "), strings.Join(estate.WebVolumes, ", "))
 	p.line("  in auto scaling group %q behind target group \"web\"; quarantine groups deployed", estate.AutoScalingGroup)
@@ -81,7 +84,11 @@ func Run(ctx context.Context, out io.Writer) error {
 	p.title("The web instance, before and after")
 	p.compare(before, after)
 
-	return p.notifications(ctx, inbox, invokeErr)
+	if err := p.notifications(ctx, inbox, invokeErr); err != nil {
+		return err
+	}
+
+	return p.evidence(ctx, cfg)
 }
 
 func startHandler(ctx context.Context, moto *emulator.Moto) (*emulator.Function, error) {
@@ -107,6 +114,7 @@ func startHandler(ctx context.Context, moto *emulator.Moto) (*emulator.Function,
 		"AWS_LAMBDA_LOG_FORMAT=JSON",
 		"SNS_TOPIC_ARN=arn:aws:sns:" + emulator.Region + ":" + emulator.DefaultAccount + ":security-alerts",
 		"LEASE_TABLE=" + emulator.LeaseTable,
+		"EVIDENCE_BUCKET=" + emulator.EvidenceBucket,
 	})
 }
 

@@ -25,6 +25,7 @@ func TestDemo(t *testing.T) {
 		regexp.MustCompile(`tag guardduty-response:status\s+-\s+quarantined`),
 		regexp.MustCompile(`Notifications sent to the security team \(1\)`),
 		regexp.MustCompile(`Subject: GuardDuty CONTAINED: instance i-\w+`),
+		regexp.MustCompile(`records/\d{12}/us-east-1/instance/i-\w+/0000000001\.json`),
 	} {
 		if !want.MatchString(text) {
 			t.Errorf("demo output lacks %q", want)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/guardduty-response/guardduty-response/handler/internal/emulator"
 )
@@ -208,6 +209,27 @@ func (p *printer) notifications(ctx context.Context, inbox *emulator.Inbox, invo
 	if len(all) != 1 {
 		return fmt.Errorf("expected one notification, got %d", len(all))
 	}
+
+	return nil
+}
+
+// evidence lists the records the response left in the evidence bucket.
+func (p *printer) evidence(ctx context.Context, cfg aws.Config) error {
+	out, err := emulator.S3(cfg).ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket: aws.String(emulator.EvidenceBucket),
+	})
+	if err != nil {
+		return fmt.Errorf("listing evidence records: %w", err)
+	}
+
+	p.title(fmt.Sprintf("Evidence records in s3://%s (%d)", emulator.EvidenceBucket, len(out.Contents)))
+	for _, o := range out.Contents {
+		p.line("%s (%d bytes)", aws.ToString(o.Key), aws.ToInt64(o.Size))
+	}
+	if len(out.Contents) != 1 {
+		return fmt.Errorf("expected one evidence record, got %d", len(out.Contents))
+	}
+	p.line("check the chain with: go run ./handler/cmd/verify -bucket BUCKET -instance ID -account ACCOUNT")
 
 	return nil
 }
