@@ -7,6 +7,7 @@ import (
 	"maps"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -99,4 +100,30 @@ func required(component string, fields map[string]string) error {
 // resource names.
 func slug(constant string) string {
 	return strings.ToLower(strings.ReplaceAll(constant, "_", "-"))
+}
+
+// customerKey creates a customer-managed KMS key that rotates yearly, with
+// an alias alias/guardduty-response-<purpose>-… so people can find it.
+func customerKey(ctx *pulumi.Context, name, description, purpose string,
+	policy pulumi.StringInput, tags map[string]string, parent pulumi.ResourceOption,
+) (*kms.Key, error) {
+	key, err := kms.NewKey(ctx, name+"-key", &kms.KeyArgs{
+		Description:       pulumi.String(description),
+		EnableKeyRotation: pulumi.Bool(true),
+		Policy:            policy,
+		Tags:              withTags(tags, nil),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating key: %w", err)
+	}
+
+	_, err = kms.NewAlias(ctx, name+"-key", &kms.AliasArgs{
+		NamePrefix:  pulumi.String("alias/guardduty-response-" + purpose + "-"),
+		TargetKeyId: key.KeyId,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating key alias: %w", err)
+	}
+
+	return key, nil
 }

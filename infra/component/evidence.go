@@ -118,25 +118,7 @@ func (e *Evidence) key(ctx *pulumi.Context, name string, args EvidenceArgs,
 		return nil, err
 	}
 
-	key, err := kms.NewKey(ctx, name+"-key", &kms.KeyArgs{
-		Description:       pulumi.String("Encrypts the GuardDuty responder's evidence records"),
-		EnableKeyRotation: pulumi.Bool(true),
-		Policy:            pulumi.String(policy),
-		Tags:              withTags(args.Tags, nil),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating key: %w", err)
-	}
-
-	_, err = kms.NewAlias(ctx, name+"-key", &kms.AliasArgs{
-		NamePrefix:  pulumi.String("alias/guardduty-response-evidence-"),
-		TargetKeyId: key.KeyId,
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating key alias: %w", err)
-	}
-
-	return key, nil
+	return customerKey(ctx, name, "Encrypts the GuardDuty responder's evidence records", "evidence", pulumi.String(policy), args.Tags, parent)
 }
 
 // settings versions the bucket, blocks public access, encrypts by default,

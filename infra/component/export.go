@@ -107,25 +107,7 @@ func (e *Export) key(ctx *pulumi.Context, name string, args ExportArgs,
 		return exportKeyPolicy(args.Partition, args.AccountID, detectorARN)
 	}).(pulumi.StringOutput)
 
-	key, err := kms.NewKey(ctx, name+"-key", &kms.KeyArgs{
-		Description:       pulumi.String("Encrypts GuardDuty findings exported to S3"),
-		EnableKeyRotation: pulumi.Bool(true),
-		Policy:            policy,
-		Tags:              withTags(args.Tags, nil),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating key: %w", err)
-	}
-
-	_, err = kms.NewAlias(ctx, name+"-key", &kms.AliasArgs{
-		NamePrefix:  pulumi.String("alias/guardduty-response-findings-"),
-		TargetKeyId: key.KeyId,
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating key alias: %w", err)
-	}
-
-	return key, nil
+	return customerKey(ctx, name, "Encrypts GuardDuty findings exported to S3", "findings", policy, args.Tags, parent)
 }
 
 // exportKeyPolicy lets the account administer the key and GuardDuty, for

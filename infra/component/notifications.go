@@ -111,25 +111,7 @@ func (n *Notifications) key(ctx *pulumi.Context, name string, args Notifications
 		return topicKeyPolicy(args.Partition, args.AccountID, role)
 	}).(pulumi.StringOutput)
 
-	key, err := kms.NewKey(ctx, name+"-key", &kms.KeyArgs{
-		Description:       pulumi.String("Encrypts the GuardDuty response notification topic"),
-		EnableKeyRotation: pulumi.Bool(true),
-		Policy:            policy,
-		Tags:              withTags(args.Tags, nil),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating key: %w", err)
-	}
-
-	_, err = kms.NewAlias(ctx, name+"-key", &kms.AliasArgs{
-		NamePrefix:  pulumi.String("alias/guardduty-response-notifications-"),
-		TargetKeyId: key.KeyId,
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating key alias: %w", err)
-	}
-
-	return key, nil
+	return customerKey(ctx, name, "Encrypts the GuardDuty response notification topic", "notifications", policy, args.Tags, parent)
 }
 
 // topicKeyPolicy lets the account administer the key, and the publishers
