@@ -22,7 +22,7 @@ func TestNearTheDeadlineStartsNoNewStepAndTheRetryFinishes(t *testing.T) {
 	}
 	t.Cleanup(proxy.Close)
 	slow, err := startFunction(w.ctx, "AWS_ENDPOINT_URL="+proxy.URL,
-		"AWS_LAMBDA_FUNCTION_TIMEOUT=8", "DEADLINE_RESERVE=5500ms")
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=8", "DEADLINE_RESERVE=6500ms")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,8 @@ const RootHeadline = "ROOT CREDENTIALS IN USE, ACT NOW"
 func AccessKey(ctx context.Context, clients *account.Clients, f *finding.Finding,
 	opts Options) *Report {
 	k := f.Resource.AccessKey
-	r := &run{report: &Report{Finding: f, Account: clients.AccountID}, dryRun: opts.DryRun,
-		log: opts.logger()}
+	response := newRun(&Report{Finding: f, Account: clients.AccountID}, opts, opts.logger())
+	r := &response
 	if k == nil {
 		return notActed(ctx, r, "access key", "the finding carries no accessKeyDetails")
 	}

@@ -55,8 +55,7 @@ func Instance(ctx context.Context, clients *account.Clients, f *finding.Finding,
 	id := f.Resource.Instance.ID
 	report := &Report{Finding: f, Account: clients.AccountID, Resource: "instance " + id}
 	r := &instanceResponse{
-		run: run{report: report, dryRun: opts.DryRun, stopBy: opts.StopBy,
-			log: opts.logger().With("instance", id)},
+		run:     newRun(report, opts, opts.logger().With("instance", id)),
 		clients: clients,
 		finding: f,
 		opts:    opts,

@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"context"
 	"log/slog"
 	"time"
 )
@@ -28,6 +29,12 @@ type Options struct {
 	// before the Lambda's deadline is enough to report; zero means no limit.
 	// Steps not started are reported as failed, and the retry does them.
 	StopBy time.Time
+
+	// Gate, when set, is called once before the first change a response
+	// makes (never in a dry run); when it fails, no change is made and the
+	// report's GateErr says why. The responder takes its lease there, so
+	// that taking it overlaps the reads.
+	Gate func(context.Context) error
 
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time

@@ -60,10 +60,19 @@ type Report struct {
 	// nothing was read.
 	State any
 
-	mu     sync.Mutex
-	steps  []Step
-	finish func(context.Context) error
-	reopen func(context.Context) error
+	mu      sync.Mutex
+	steps   []Step
+	finish  func(context.Context) error
+	reopen  func(context.Context) error
+	gateErr error
+}
+
+// GateErr is why Options.Gate refused the response its changes, or nil.
+func (r *Report) GateErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+
+	return r.gateErr
 }
 
 // Steps returns a copy of the steps recorded so far, in completion order.

@@ -40,8 +40,8 @@ func Role(ctx context.Context, clients *account.Clients, f *finding.Finding,
 	}
 	report := &Report{Finding: f, Account: clients.AccountID,
 		Resource: "role " + display(k.UserName)}
-	r := &run{report: report, dryRun: opts.DryRun, stopBy: opts.StopBy,
-		log: opts.logger().With("role", k.UserName)}
+	response := newRun(report, opts, opts.logger().With("role", k.UserName))
+	r := &response
 
 	switch {
 	case f.IsSample():

@@ -18,7 +18,26 @@ type run struct {
 	report *Report
 	dryRun bool
 	stopBy time.Time
+	gate   func(context.Context) error // nil, or Options.Gate called once
 	log    *slog.Logger
+}
+
+// newRun starts a response's record with the options every playbook shares.
+func newRun(report *Report, opts Options, log *slog.Logger) run {
+	r := run{report: report, dryRun: opts.DryRun, stopBy: opts.StopBy, log: log}
+	if opts.Gate != nil {
+		var once sync.Once
+		var err error
+		r.gate = func(ctx context.Context) error {
+			once.Do(func() {
+				err = opts.Gate(ctx)
+				report.gateErr = err
+			})
+			return err
+		}
+	}
+
+	return r
 }
 
 // errTooLate is why a step was not started.
@@ -38,6 +57,8 @@ func (r *run) act(ctx context.Context, action, target, detail string,
 		step.Status, step.Error = Failed, "not started: "+ctx.Err().Error()
 	case !r.stopBy.IsZero() && time.Now().After(r.stopBy):
 		step.Status, step.Error = Failed, errTooLate.Error()
+	case r.gate != nil && r.gate(ctx) != nil:
+		step.Status, step.Error = Failed, "not started: "+r.gate(ctx).Error()
 	default:
 		callCtx, requests := account.WithRequestLog(ctx)
 		err := change(callCtx)

@@ -72,8 +72,8 @@ func IAMUser(ctx context.Context, clients *account.Clients, f *finding.Finding,
 	report := &Report{Finding: f, Account: clients.AccountID,
 		Resource: "IAM user " + display(k.UserName) + " key " + display(k.AccessKeyID)}
 	r := &userResponse{
-		run: run{report: report, dryRun: opts.DryRun, stopBy: opts.StopBy,
-			log: opts.logger().With("user", k.UserName, "accessKey", k.AccessKeyID)},
+		run: newRun(report, opts,
+			opts.logger().With("user", k.UserName, "accessKey", k.AccessKeyID)),
 		clients: clients,
 		finding: f,
 		opts:    opts,

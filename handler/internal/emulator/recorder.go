@@ -171,6 +171,18 @@ func (w *statusWriter) WriteHeader(status int) {
 // calls beside them run. Of chains equally long, the one that took longest
 // is returned.
 func CriticalPath(calls []Call) []Call {
+	return criticalPath(calls, func(Call) bool { return true })
+}
+
+// CriticalPathTo is the longest such chain that ends with a call of service's
+// action: for the response, how many round trips before the team is told.
+func CriticalPathTo(calls []Call, service, action string) []Call {
+	return criticalPath(calls, func(c Call) bool { return c.Service == service && c.Action == action })
+}
+
+// criticalPath returns the longest chain of waiting calls ending in a call
+// that ends accepts.
+func criticalPath(calls []Call, ends func(Call) bool) []Call {
 	sorted := slices.Clone(calls)
 	slices.SortStableFunc(sorted, func(a, b Call) int { return a.Start.Compare(b.Start) })
 
@@ -188,7 +200,7 @@ func CriticalPath(calls []Call) []Call {
 				length[i], spent[i], prev[i] = length[j]+1, spent[j]+c.Duration(), j
 			}
 		}
-		if best < 0 || longer(length[i], spent[i], length[best], spent[best]) {
+		if ends(c) && (best < 0 || longer(length[i], spent[i], length[best], spent[best])) {
 			best = i
 		}
 	}
