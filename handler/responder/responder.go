@@ -81,24 +81,31 @@ func (r *Responder) Handle(ctx context.Context, event json.RawMessage) error {
 	log.InfoContext(ctx, "finding received", "severity", f.Severity,
 		"resourceType", f.Resource.Type, "sample", f.IsSample())
 
-	release, err := r.acquire(ctx, f)
-	if err != nil {
-		log.WarnContext(ctx, "not responding now; the delivery will be retried", "error", err)
-		return fmt.Errorf("responding to finding %s: %w", f.ID, err)
+	held := r.startLease(ctx, f)
+	report := r.respond(ctx, f, log, held.gate)
+	if errors.Is(report.GateErr(), lease.ErrHeld) {
+		// Another invocation is acting on the resource: wait for it, then
+		// start again from a fresh read of what it left.
+		log.InfoContext(ctx, "another invocation is responding to this resource; waiting")
+		if held = r.waitForLease(ctx, f); held.err != nil {
+			log.WarnContext(ctx, "not responding now; the delivery will be retried", "error", held.err)
+			return fmt.Errorf("responding to finding %s: %w", f.ID, held.err)
+		}
+		report = r.respond(ctx, f, log, held.gate)
 	}
-	defer release()
+	defer r.release(ctx, held)
 
-	report := r.respond(ctx, f, log)
 	if report.Outcome == playbook.AlreadyContained && !report.Changed() {
 		log.InfoContext(ctx, "nothing to do", "reason", report.Reason)
 		return nil
 	}
 
-	return r.deliver(ctx, report, log)
+	return r.deliver(ctx, report, log, func() { r.release(ctx, held) })
 }
 
 // respond runs the playbook for the finding's resource type.
-func (r *Responder) respond(ctx context.Context, f *finding.Finding, log *slog.Logger) *playbook.Report {
+func (r *Responder) respond(ctx context.Context, f *finding.Finding, log *slog.Logger,
+	gate func(context.Context) error) *playbook.Report {
 	clients, err := r.sessions.For(ctx, f.Partition, f.AccountID, f.Region)
 	if err != nil {
 		return failure(f, err)
@@ -109,6 +116,7 @@ func (r *Responder) respond(ctx context.Context, f *finding.Finding, log *slog.L
 		DisassociateInstanceProfile: r.cfg.DisassociateInstanceProfile,
 		RemoveLoginProfile:          r.cfg.RemoveLoginProfile,
 		Exempt:                      r.exemptions(f),
+		Gate:                        gate,
 		Log:                         log,
 	}
 	if deadline, ok := ctx.Deadline(); ok {
@@ -156,16 +164,19 @@ func (r *Responder) exemptions(f *finding.Finding) []playbook.Exemption {
 	return exempt
 }
 
-// deliver sends the report and, at the same time, completes the response.
-func (r *Responder) deliver(ctx context.Context, report *playbook.Report, log *slog.Logger) error {
-	recordErr := r.record(ctx, report, log)
-	var notifyErr, finishErr error
+// deliver sends the report and, at the same time, records it as evidence and
+// completes the response.
+func (r *Responder) deliver(ctx context.Context, report *playbook.Report, log *slog.Logger,
+	release func()) error {
+	var recordErr, notifyErr, finishErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		recordErr = r.record(ctx, report, log)
 		if recordErr == nil { // unrecorded, it stays unfinished: the retry records it
 			finishErr = report.Finish(ctx)
 		}
+		release() // the resource's state is final: another response may look
 	}()
 	notifyErr = r.notifier.Publish(ctx, report)
 	<-done
