@@ -204,7 +204,8 @@ func (w *world) checkUntouched(id string, interfaces []string, group string) {
 	if n := len(w.snapshots(id)); n != 0 {
 		w.t.Errorf("%d snapshots taken", n)
 	}
-	if v := w.attribute(id, ec2types.InstanceAttributeNameDisableApiTermination).DisableApiTermination; aws.ToBool(v.Value) {
+	termination := w.attribute(id, ec2types.InstanceAttributeNameDisableApiTermination)
+	if aws.ToBool(termination.DisableApiTermination.Value) {
 		w.t.Error("termination protection turned on")
 	}
 	if status := w.tags(id)["guardduty-response:status"]; status != "" {

@@ -40,7 +40,8 @@ func TestFaultsLeaveEveryInstanceContainedOnce(t *testing.T) {
 	}
 	targets, bystanders := fleet[:faultInstances], fleet[faultInstances:]
 
-	proxy, err := emulator.NewFaultProxy(suite.moto.Endpoint, emulator.FaultConfig{Rate: faultRate, Seed: 7, Slow: time.Second})
+	proxy, err := emulator.NewFaultProxy(suite.moto.Endpoint,
+		emulator.FaultConfig{Rate: faultRate, Seed: 7, Slow: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,8 @@ func TestQuarantinesInstanceWithTwoInterfacesAndTwoVolumes(t *testing.T) {
 
 func (w *world) checkEvidenceProtected(id string) {
 	w.t.Helper()
-	if v := w.attribute(id, ec2types.InstanceAttributeNameDisableApiTermination).DisableApiTermination; !aws.ToBool(v.Value) {
+	termination := w.attribute(id, ec2types.InstanceAttributeNameDisableApiTermination)
+	if !aws.ToBool(termination.DisableApiTermination.Value) {
 		w.t.Error("termination protection is off")
 	}
 	v := w.attribute(id, ec2types.InstanceAttributeNameInstanceInitiatedShutdownBehavior)

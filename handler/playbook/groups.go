@@ -79,7 +79,8 @@ func (r *instanceResponse) createGroups(ctx context.Context, vpc string, g *vpcG
 
 // createGroup makes one quarantine group, or finds the one that another
 // response made at the same moment.
-func (r *instanceResponse) createGroup(ctx context.Context, vpc, name, kind string) (ec2types.SecurityGroup, error) {
+func (r *instanceResponse) createGroup(ctx context.Context, vpc, name, kind string,
+) (ec2types.SecurityGroup, error) {
 	_, err := r.clients.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName:   aws.String(name),
 		Description: aws.String("guardduty-response quarantine: " + kind),
