@@ -83,9 +83,10 @@ func (r *Responder) Handle(ctx context.Context, event json.RawMessage) error {
 
 	held := r.startLease(ctx, f)
 	report := r.respond(ctx, f, log, held.gate)
-	if errors.Is(report.GateErr(), lease.ErrHeld) {
-		// Another invocation is acting on the resource: wait for it, then
-		// start again from a fresh read of what it left.
+	if errors.Is(held.gate(ctx), lease.ErrHeld) {
+		// Another invocation is acting on the resource (whether or not this
+		// response got as far as a change): wait for it, then start again
+		// from a fresh read of what it left, and only then report.
 		log.InfoContext(ctx, "another invocation is responding to this resource; waiting")
 		if held = r.waitForLease(ctx, f); held.err != nil {
 			log.WarnContext(ctx, "not responding now; the delivery will be retried", "error", held.err)
