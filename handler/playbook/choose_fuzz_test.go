@@ -88,8 +88,10 @@ func checkChoice(t *testing.T, f *finding.Finding, kind playbook.Kind) {
 			t.Fatalf("role playbook for accessKeyDetails %+v", res.AccessKey)
 		}
 	case playbook.KindNotify:
-		if res.Type == finding.ResourceInstance || res.Type == finding.ResourceAccessKey || assumedRole {
-			t.Fatalf("notify only for resource type %q, accessKeyDetails %+v", res.Type, res.AccessKey)
+		actionable := res.Type == finding.ResourceInstance || res.Type == finding.ResourceAccessKey
+		if actionable || assumedRole {
+			t.Fatalf("notify only for resource type %q, accessKeyDetails %+v",
+				res.Type, res.AccessKey)
 		}
 	default:
 		t.Fatalf("Choose returned %q, which is no playbook", kind)
@@ -209,8 +211,8 @@ func seedEvents(tb testing.TB) [][]byte {
 		events = append(events, wrap(tb, readDetail(tb, name)))
 	}
 	for _, sample := range []bool{false, true} {
-		for _, id := range []string{"i-0123456789abcdef0", "i-99999999", "GeneratedFindingInstanceId",
-			"vol-0123456789abcdef0", "i-0123abcd,i-4567cdef", ""} {
+		for _, id := range []string{"i-0123456789abcdef0", "i-99999999",
+			"GeneratedFindingInstanceId", "vol-0123456789abcdef0", "i-0123abcd,i-4567cdef", ""} {
 			events = append(events, wrap(tb, smallFinding(sample, map[string]any{
 				"resourceType": "Instance", "instanceDetails": map[string]any{"instanceId": id},
 			})))

@@ -158,20 +158,55 @@ func (r *instanceResponse) emptyIsolationGroup(ctx context.Context, g ec2types.S
 	r.log.WarnContext(ctx, "isolation group has rules; removing them", "group", id)
 
 	return r.act(ctx, "remove rules from isolation group", id, "", func(ctx context.Context) error {
-		if len(g.IpPermissions) > 0 {
-			_, err := r.clients.EC2.RevokeSecurityGroupIngress(ctx,
-				&ec2.RevokeSecurityGroupIngressInput{GroupId: g.GroupId, IpPermissions: g.IpPermissions})
-			if err != nil {
-				return fmt.Errorf("revoking inbound rules of %s: %w", id, err)
-			}
-		}
-		if len(g.IpPermissionsEgress) > 0 {
-			_, err := r.clients.EC2.RevokeSecurityGroupEgress(ctx,
-				&ec2.RevokeSecurityGroupEgressInput{GroupId: g.GroupId, IpPermissions: g.IpPermissionsEgress})
-			if err != nil {
-				return fmt.Errorf("revoking outbound rules of %s: %w", id, err)
-			}
-		}
-		return nil
+		return r.revokeRules(ctx, g)
 	})
+}
+
+// revokeRules removes the rules g was read with. A rule already gone means
+// that another response, for another instance of the VPC, is emptying the
+// group at the same moment: the group must then be found empty.
+func (r *instanceResponse) revokeRules(ctx context.Context, g ec2types.SecurityGroup) error {
+	id := aws.ToString(g.GroupId)
+	var inErr, outErr error
+	if len(g.IpPermissions) > 0 {
+		in := &ec2.RevokeSecurityGroupIngressInput{GroupId: g.GroupId,
+			IpPermissions: g.IpPermissions}
+		_, inErr = r.clients.EC2.RevokeSecurityGroupIngress(ctx, in)
+	}
+	if len(g.IpPermissionsEgress) > 0 {
+		out := &ec2.RevokeSecurityGroupEgressInput{GroupId: g.GroupId,
+			IpPermissions: g.IpPermissionsEgress}
+		_, outErr = r.clients.EC2.RevokeSecurityGroupEgress(ctx, out)
+	}
+
+	switch {
+	case inErr != nil && errorCode(inErr) != ruleNotFound:
+		return fmt.Errorf("revoking inbound rules of %s: %w", id, inErr)
+	case outErr != nil && errorCode(outErr) != ruleNotFound:
+		return fmt.Errorf("revoking outbound rules of %s: %w", id, outErr)
+	case inErr != nil || outErr != nil:
+		return r.checkEmpty(ctx, id)
+	}
+
+	return nil
+}
+
+// ruleNotFound is EC2's error for revoking a rule a group does not have.
+const ruleNotFound = "InvalidPermission.NotFound"
+
+// checkEmpty confirms that a security group has no rules left.
+func (r *instanceResponse) checkEmpty(ctx context.Context, id string) error {
+	out, err := r.clients.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{
+		GroupIds: []string{id},
+	})
+	if err != nil {
+		return fmt.Errorf("reading rules of %s: %w", id, err)
+	}
+	for _, g := range out.SecurityGroups {
+		if len(g.IpPermissions) > 0 || len(g.IpPermissionsEgress) > 0 {
+			return fmt.Errorf("isolation group %s still has rules", id)
+		}
+	}
+
+	return nil
 }

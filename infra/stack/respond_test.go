@@ -177,7 +177,7 @@ func TestResponderEnvironment(t *testing.T) {
 		"MEMBER_ROLE_NAME":   "responder-x",
 		"MEMBER_EXTERNAL_ID": "shared-secret",
 		"DEPLOYER_ARN":       "arn:aws:iam::111111111111:role/deployer",
-		"LEASE_TABLE": "guardduty-response-leases",
+		"LEASE_TABLE":        "guardduty-response-leases",
 		"EVIDENCE_BUCKET":    "evidence",
 	}
 	if !reflect.DeepEqual(vars, want) {
