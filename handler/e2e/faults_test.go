@@ -9,15 +9,19 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/guardduty-response/guardduty-response/handler/internal/emulator"
 )
 
-// Size of the fault scenario.
+// Size of the fault scenario: 100 findings, 60 about 50 instances and 40
+// about 20 IAM users.
 const (
 	faultInstances  = 50
+	faultPrincipals = 20
 	faultFindings   = 100
-	faultBystanders = 4 // instances no finding names
+	faultUserShare  = 40 // of the findings, those about users
+	faultBystanders = 4  // instances no finding names
 	faultRate       = 0.2
 	faultWorkers    = 5 // execution environments side by side
 	asyncAttempts   = 3 // Lambda's asynchronous invocation: the call and two retries
@@ -25,13 +29,13 @@ const (
 
 // delivery is one finding and what became of it.
 type delivery struct {
-	instance string
+	resource string
 	finding  map[string]any
 	attempts int
 	err      error // the last attempt's error
 }
 
-func TestFaultsLeaveEveryInstanceContainedOnce(t *testing.T) {
+func TestFaultsLeaveEveryResourceContainedOnce(t *testing.T) {
 	w := newWorld(t)
 	cfg := suite.moto.Config(emulator.TestAccessKey, emulator.TestSecretKey)
 	fleet, err := w.estate.LaunchFleet(w.ctx, cfg, faultInstances+faultBystanders)
@@ -39,6 +43,11 @@ func TestFaultsLeaveEveryInstanceContainedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	targets, bystanders := fleet[:faultInstances], fleet[faultInstances:]
+	p := w.accountIAM()
+	var users []user
+	for i := range faultPrincipals {
+		users = append(users, p.createUser(fmt.Sprintf("fault-user-%d", i), 2, true))
+	}
 
 	proxy, err := emulator.NewFaultProxy(suite.moto.Endpoint,
 		emulator.FaultConfig{Rate: faultRate, Seed: 7, Slow: time.Second})
@@ -54,7 +63,7 @@ func TestFaultsLeaveEveryInstanceContainedOnce(t *testing.T) {
 		t.Cleanup(fns[i].Stop)
 	}
 
-	deliveries := w.faultDeliveries(targets)
+	deliveries := w.faultDeliveries(targets, users)
 	deliverAll(w.ctx, t, fns, deliveries)
 
 	calls, injected := proxy.Stats()
@@ -63,6 +72,13 @@ func TestFaultsLeaveEveryInstanceContainedOnce(t *testing.T) {
 	for _, id := range targets {
 		w.checkContainedOnce(id)
 	}
+	for _, u := range users {
+		keys := p.keyStatus(u.name)
+		if keys[u.keys[0]] != iamtypes.StatusTypeInactive || keys[u.keys[1]] != iamtypes.StatusTypeActive {
+			t.Errorf("%s: keys %v, want only %s inactive", u.name, keys, u.keys[0])
+		}
+		w.checkDenyAll(p, u.name)
+	}
 	for _, id := range bystanders {
 		eni := aws.ToString(w.instance(id).NetworkInterfaces[0].NetworkInterfaceId)
 		group := w.interfaceGroups(eni)[eni][0]
@@ -70,14 +86,22 @@ func TestFaultsLeaveEveryInstanceContainedOnce(t *testing.T) {
 	}
 }
 
-// faultDeliveries makes two findings per instance, with their own ids.
-func (w *world) faultDeliveries(instances []string) []*delivery {
+// faultDeliveries makes the scenario's findings, each with its own id: the
+// users' about their first key, the rest about the instances.
+func (w *world) faultDeliveries(instances []string, users []user) []*delivery {
 	var out []*delivery
 	for i := range faultFindings {
-		id := instances[i%len(instances)]
-		f := w.finding(id)
-		f["id"] = fmt.Sprintf("%032x", i+1)
-		out = append(out, &delivery{instance: id, finding: f})
+		var d delivery
+		if i < faultUserShare {
+			u := users[i%len(users)]
+			d = delivery{resource: "user " + u.name,
+				finding: w.userFinding(emulator.DefaultAccount, u, u.keys[0])}
+		} else {
+			id := instances[i%len(instances)]
+			d = delivery{resource: id, finding: w.finding(id)}
+		}
+		d.finding["id"] = fmt.Sprintf("%032x", i+1)
+		out = append(out, &d)
 	}
 
 	return out
@@ -130,7 +154,7 @@ func (w *world) checkEveryFindingAccountedFor(deliveries []*delivery) {
 			retried++
 		}
 		if d.err != nil && !reported[d.finding["id"].(string)] {
-			w.t.Errorf("finding %s for %s failed unreported: %v", d.finding["id"], d.instance, d.err)
+			w.t.Errorf("finding %s for %s failed unreported: %v", d.finding["id"], d.resource, d.err)
 		}
 	}
 	w.t.Logf("%d of %d findings needed a retry", retried, len(deliveries))
