@@ -51,7 +51,8 @@ demo: tools
 
 bench: tools package
 	@ls -l build/responder.zip | awk '{print "responder.zip: " $$5 " bytes"}'
-	$(GO) test -run '^$$' -bench . -benchtime 30x -count=1 -timeout 30m ./handler/...
+	$(GO) test -run '^$$' -bench 'Response|ColdStart' -benchtime 30x -count=1 -timeout 30m ./handler/...
+	$(GO) test -run '^$$' -bench 'Load' -benchtime 200x -count=1 -timeout 30m ./handler/e2e
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
