@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -53,19 +54,16 @@ const readersAtOnce = 6
 // resources: for instances their interfaces' groups and tags, termination
 // protection, shutdown behaviour, volumes kept on termination, snapshots,
 // instance profile, Auto Scaling group, target groups, tags and run state;
-// for users their access keys' status, inline and attached policies, console
-// password, permissions boundary and tags; for roles their inline and
+// for users their access keys' status, console password, inline and attached
+// policies, groups, permissions boundary and tags; for roles their inline and
 // attached policies, trust policy, permissions boundary and tags.
 func (w *world) liveState(on watched) liveState {
 	w.t.Helper()
 	s := &stateReader{ctx: w.ctx, w: w, iam: w.accountIAM().iam, state: liveState{}}
 
-	readers := []func() error{s.instances(on.instances)}
+	readers := []func() error{s.instances(on.instances), s.principals(on.users, on.roles)}
 	for _, name := range on.users {
-		readers = append(readers, s.user(name))
-	}
-	for _, name := range on.roles {
-		readers = append(readers, s.role(name))
+		readers = append(readers, s.credentials(name))
 	}
 
 	if err := runAll(readers); err != nil {
@@ -217,8 +215,13 @@ func (s *stateReader) interfaces(ids []string) error {
 
 // snapshots reads the snapshots of the instances' volumes, whoever took them.
 func (s *stateReader) snapshots(volumes map[string]string) error {
+	ids := slices.Collect(maps.Keys(volumes))
+	if len(ids) == 0 {
+		return nil
+	}
+
 	out, err := s.w.ec2.DescribeSnapshots(s.ctx, &ec2.DescribeSnapshotsInput{
-		OwnerIds: []string{"self"},
+		Filters: []ec2types.Filter{{Name: aws.String("volume-id"), Values: ids}},
 	})
 	if err != nil {
 		return fmt.Errorf("describing snapshots: %w", err)
@@ -312,16 +315,78 @@ func (s *stateReader) attributes(id string) error {
 	return nil
 }
 
-// user reads one IAM user.
-func (s *stateReader) user(name string) func() error {
+// principals reads the users' and roles' policies, tags, permissions
+// boundaries and trust policies, as IAM's authorization details report them
+// for the whole account.
+func (s *stateReader) principals(users, roles []string) func() error {
+	return func() error {
+		paginator := iam.NewGetAccountAuthorizationDetailsPaginator(s.iam,
+			&iam.GetAccountAuthorizationDetailsInput{
+				Filter: []iamtypes.EntityType{iamtypes.EntityTypeUser, iamtypes.EntityTypeRole},
+			})
+		for paginator.HasMorePages() {
+			page, err := paginator.NextPage(s.ctx)
+			if err != nil {
+				return fmt.Errorf("reading authorization details: %w", err)
+			}
+			for _, u := range page.UserDetailList {
+				if slices.Contains(users, aws.ToString(u.UserName)) {
+					s.user(u)
+				}
+			}
+			for _, r := range page.RoleDetailList {
+				if slices.Contains(roles, aws.ToString(r.RoleName)) {
+					s.role(r)
+				}
+			}
+		}
+
+		return nil
+	}
+}
+
+func (s *stateReader) user(u iamtypes.UserDetail) {
+	resource := "user " + aws.ToString(u.UserName)
+	s.principal(resource, u.Tags, u.PermissionsBoundary, u.AttachedManagedPolicies)
+	for _, p := range u.UserPolicyList {
+		s.put(resource, "inline policy "+aws.ToString(p.PolicyName),
+			policyText(aws.ToString(p.PolicyDocument)))
+	}
+	for _, g := range u.GroupList {
+		s.put(resource, "group "+g, "member")
+	}
+}
+
+func (s *stateReader) role(r iamtypes.RoleDetail) {
+	resource := "role " + aws.ToString(r.RoleName)
+	s.principal(resource, r.Tags, r.PermissionsBoundary, r.AttachedManagedPolicies)
+	s.put(resource, "trust policy", policyText(aws.ToString(r.AssumeRolePolicyDocument)))
+	for _, p := range r.RolePolicyList {
+		s.put(resource, "inline policy "+aws.ToString(p.PolicyName),
+			policyText(aws.ToString(p.PolicyDocument)))
+	}
+}
+
+// principal records a user's or role's tags, permissions boundary and
+// attached policies.
+func (s *stateReader) principal(resource string, tags []iamtypes.Tag,
+	boundary *iamtypes.AttachedPermissionsBoundary, attached []iamtypes.AttachedPolicy) {
+	for _, t := range tags {
+		s.put(resource, "tag "+aws.ToString(t.Key), aws.ToString(t.Value))
+	}
+	if boundary != nil {
+		s.put(resource, "permissions boundary", aws.ToString(boundary.PermissionsBoundaryArn))
+	}
+	for _, p := range attached {
+		s.put(resource, "attached policy "+aws.ToString(p.PolicyArn), "attached")
+	}
+}
+
+// credentials reads the status of a user's access keys and whether it has a
+// console password, which the authorization details leave out.
+func (s *stateReader) credentials(name string) func() error {
 	resource := "user " + name
 	return func() error {
-		u, err := s.iam.GetUser(s.ctx, &iam.GetUserInput{UserName: aws.String(name)})
-		if err != nil {
-			return fmt.Errorf("reading user %s: %w", name, err)
-		}
-		s.principal(resource, u.User.Tags, u.User.PermissionsBoundary)
-
 		keys, err := s.iam.ListAccessKeys(s.ctx,
 			&iam.ListAccessKeysInput{UserName: aws.String(name)})
 		if err != nil {
@@ -339,103 +404,7 @@ func (s *stateReader) user(name string) func() error {
 			return fmt.Errorf("reading console password of %s: %w", name, err)
 		}
 
-		return errors.Join(s.userPolicies(resource, name), s.attachedUserPolicies(resource, name))
-	}
-}
-
-func (s *stateReader) userPolicies(resource, name string) error {
-	list, err := s.iam.ListUserPolicies(s.ctx,
-		&iam.ListUserPoliciesInput{UserName: aws.String(name)})
-	if err != nil {
-		return fmt.Errorf("listing policies of %s: %w", name, err)
-	}
-
-	for _, policy := range list.PolicyNames {
-		out, err := s.iam.GetUserPolicy(s.ctx, &iam.GetUserPolicyInput{
-			UserName: aws.String(name), PolicyName: aws.String(policy),
-		})
-		if err != nil {
-			return fmt.Errorf("reading policy %s of %s: %w", policy, name, err)
-		}
-		s.put(resource, "inline policy "+policy, policyText(aws.ToString(out.PolicyDocument)))
-	}
-
-	return nil
-}
-
-func (s *stateReader) attachedUserPolicies(resource, name string) error {
-	out, err := s.iam.ListAttachedUserPolicies(s.ctx, &iam.ListAttachedUserPoliciesInput{
-		UserName: aws.String(name),
-	})
-	if err != nil {
-		return fmt.Errorf("listing attached policies of %s: %w", name, err)
-	}
-
-	for _, p := range out.AttachedPolicies {
-		s.put(resource, "attached policy "+aws.ToString(p.PolicyArn), "attached")
-	}
-
-	return nil
-}
-
-// role reads one IAM role.
-func (s *stateReader) role(name string) func() error {
-	resource := "role " + name
-	return func() error {
-		r, err := s.iam.GetRole(s.ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
-		if err != nil {
-			return fmt.Errorf("reading role %s: %w", name, err)
-		}
-		s.principal(resource, r.Role.Tags, r.Role.PermissionsBoundary)
-		s.put(resource, "trust policy", policyText(aws.ToString(r.Role.AssumeRolePolicyDocument)))
-
-		return errors.Join(s.rolePolicies(resource, name), s.attachedRolePolicies(resource, name))
-	}
-}
-
-func (s *stateReader) rolePolicies(resource, name string) error {
-	list, err := s.iam.ListRolePolicies(s.ctx,
-		&iam.ListRolePoliciesInput{RoleName: aws.String(name)})
-	if err != nil {
-		return fmt.Errorf("listing policies of %s: %w", name, err)
-	}
-
-	for _, policy := range list.PolicyNames {
-		out, err := s.iam.GetRolePolicy(s.ctx, &iam.GetRolePolicyInput{
-			RoleName: aws.String(name), PolicyName: aws.String(policy),
-		})
-		if err != nil {
-			return fmt.Errorf("reading policy %s of %s: %w", policy, name, err)
-		}
-		s.put(resource, "inline policy "+policy, policyText(aws.ToString(out.PolicyDocument)))
-	}
-
-	return nil
-}
-
-func (s *stateReader) attachedRolePolicies(resource, name string) error {
-	out, err := s.iam.ListAttachedRolePolicies(s.ctx, &iam.ListAttachedRolePoliciesInput{
-		RoleName: aws.String(name),
-	})
-	if err != nil {
-		return fmt.Errorf("listing attached policies of %s: %w", name, err)
-	}
-
-	for _, p := range out.AttachedPolicies {
-		s.put(resource, "attached policy "+aws.ToString(p.PolicyArn), "attached")
-	}
-
-	return nil
-}
-
-// principal records a user's or role's tags and permissions boundary.
-func (s *stateReader) principal(resource string, tags []iamtypes.Tag,
-	boundary *iamtypes.AttachedPermissionsBoundary) {
-	for _, t := range tags {
-		s.put(resource, "tag "+aws.ToString(t.Key), aws.ToString(t.Value))
-	}
-	if boundary != nil {
-		s.put(resource, "permissions boundary", aws.ToString(boundary.PermissionsBoundaryArn))
+		return nil
 	}
 }
 

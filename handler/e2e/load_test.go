@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -142,11 +143,13 @@ func startPool(tb testing.TB, n int) []*emulator.Function {
 	}
 	wg.Wait()
 
-	for i, fn := range fns {
-		if errs[i] != nil {
-			tb.Fatal(errs[i])
+	for _, fn := range fns {
+		if fn != nil {
+			tb.Cleanup(fn.Stop)
 		}
-		tb.Cleanup(fn.Stop)
+	}
+	if err := errors.Join(errs...); err != nil {
+		tb.Fatal(err)
 	}
 
 	return fns
