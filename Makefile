@@ -35,7 +35,7 @@ test: tools
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 40m ./...
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./handler/finding
-	$(GO) test -run '^$$' -fuzz FuzzChoose -fuzztime $(FUZZTIME) ./handler/playbook
+	$(GO) test -run '^$$' -fuzz FuzzChoose -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./handler/playbook
 	$(GO) test -run '^$$' -fuzz FuzzParseKey -fuzztime $(FUZZTIME) ./handler/evidence
 	$(GO) test -run '^$$' -fuzz FuzzDecodeRecord -fuzztime $(FUZZTIME) ./handler/evidence
 	$(ACTIONLINT)
