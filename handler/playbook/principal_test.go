@@ -73,7 +73,7 @@ func TestRevocationCutoffReadsThePolicyAsIAMReturnsIt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := revocationCutoff(p); !got.Equal(tt.want) {
+			if got := RevocationCutoff(p); !got.Equal(tt.want) {
 				t.Errorf("cut-off %s, want %s", got, tt.want)
 			}
 		})

@@ -152,12 +152,12 @@ func (rr *roleRevocation) readRevocation(ctx context.Context) (time.Time, error)
 		return time.Time{}, nil
 	}
 
-	return revocationCutoff(p), nil
+	return RevocationCutoff(p), nil
 }
 
-// revocationCutoff finds the aws:TokenIssueTime a revocation policy denies
-// tokens before.
-func revocationCutoff(p *policies.Policy) time.Time {
+// RevocationCutoff finds the aws:TokenIssueTime a revocation policy denies
+// tokens before, or the zero time when it names none. Release reads it too.
+func RevocationCutoff(p *policies.Policy) time.Time {
 	for _, s := range p.Statement {
 		values := s.Condition["DateLessThan"]["aws:TokenIssueTime"]
 		if s.Effect != "Deny" || len(values) != 1 {

@@ -266,17 +266,8 @@ func revocationCutoff(encoded string) time.Time {
 	if err != nil {
 		return time.Time{}
 	}
-	for _, s := range p.Statement {
-		values := s.Condition["DateLessThan"]["aws:TokenIssueTime"]
-		if s.Effect != "Deny" || len(values) != 1 {
-			continue
-		}
-		if t, err := time.Parse(time.RFC3339, values[0]); err == nil {
-			return t
-		}
-	}
 
-	return time.Time{}
+	return playbook.RevocationCutoff(p)
 }
 
 // revoked reports whether a role's status says the responder revoked its
